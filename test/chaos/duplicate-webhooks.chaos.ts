@@ -42,7 +42,13 @@ describe('chaos: duplicate webhooks', () => {
   it('3 concurrent deliveries, then a 4th after the jobs are gone: one reply each', async () => {
     const opts = { ingress: () => cluster.ingressUrls(), channelId: CHANNEL_ID, token: TOKEN };
     const shape = { idPrefix: 'dup', conversations: 30 };
-    const load: LoadResult = { sentAt: new Map(), texts: new Map(), retries: {} };
+    const load: LoadResult = {
+      sentAt: new Map(),
+      texts: new Map(),
+      acceptedAt: new Map(),
+      chats: new Map(),
+      retries: {},
+    };
     const all: Promise<number>[] = [];
     for (let i = 0; i < MESSAGES; i++) {
       const payload = webhookPayload(shape, i);

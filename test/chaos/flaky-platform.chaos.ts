@@ -1,7 +1,8 @@
 /**
  * The platform's send API fails half the time for a while, then recovers. The channel's circuit
  * breaker opens (sends then fail at once instead of hammering the platform), the outbound jobs
- * back off and retry, and once the platform is healthy every reply lands, each once.
+ * back off and retry, and once the platform is healthy every reply lands, each once and in its
+ * conversation's order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -85,6 +86,8 @@ describe('chaos: a flaky platform', () => {
     expect(line.duplicated).toBe(0);
     expect(line.resent).toBe(0);
     expect(line.mismatched).toBe(0);
+    // Retried replies are not overtaken by later replies of their conversation.
+    expect(line.outOfOrder).toBe(0);
     // Closed again once the platform answers.
     expect(
       await scrape(worker.url, 'switchboard_breaker_open', { target: `channel:loopback:${CHANNEL_ID}` }),

@@ -29,6 +29,10 @@ export interface LoadResult {
   sentAt: Map<string, number>;
   /** Inbound hub id → the text sent. */
   texts: Map<string, string>;
+  /** Inbound hub id → performance.now() when the hub accepted it (answered 200). */
+  acceptedAt: Map<string, number>;
+  /** Inbound hub id → the chat it was sent in. */
+  chats: Map<string, string>;
   /** Attempts beyond the first, by status (`503`, `network` …). */
   retries: Record<string, number>;
 }
@@ -78,7 +82,13 @@ export async function deliver(
 }
 
 export async function sendLoad(opts: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = { sentAt: new Map(), texts: new Map(), retries: {} };
+  const result: LoadResult = {
+    sentAt: new Map(),
+    texts: new Map(),
+    acceptedAt: new Map(),
+    chats: new Map(),
+    retries: {},
+  };
   let next = 0;
   let accepted = 0;
   await Promise.all(
@@ -88,7 +98,9 @@ export async function sendLoad(opts: LoadOptions): Promise<LoadResult> {
         const id = inboundIdOf(opts.channelId, payload.message_id);
         result.sentAt.set(id, performance.now());
         result.texts.set(id, payload.text);
+        result.chats.set(id, payload.chat_id);
         await deliver(opts, payload, result.retries);
+        result.acceptedAt.set(id, performance.now());
         opts.onAccepted?.(++accepted);
       }
     }),
@@ -119,6 +131,11 @@ export interface ChaosReport {
   resent: number;
   /** Replies whose text is not the answer to their own message. */
   mismatched: number;
+  /**
+   * Pairs of messages in one chat where the first was accepted before the second was sent, yet
+   * the second's reply arrived first.
+   */
+  outOfOrder: number;
   p50Ms: number;
   p99Ms: number;
   [extra: string]: unknown;
@@ -152,6 +169,7 @@ export function report(
     }
   }
   latencies.sort((a, b) => a - b);
+  const outOfOrder = countOutOfOrder(load, platform);
   const pct = (p: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0);
   const line: ChaosReport = {
@@ -162,6 +180,7 @@ export function report(
     duplicated,
     resent: platform.resent,
     mismatched,
+    outOfOrder,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     retries: load.retries,
@@ -169,6 +188,23 @@ export function report(
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   return line;
+}
+
+/** Consecutive messages of each chat whose order was fixed at the hub but whose replies swapped. */
+function countOutOfOrder(load: LoadResult, platform: ChaosPlatform): number {
+  const byChat = new Map<string, string[]>();
+  for (const [id, chat] of load.chats) byChat.set(chat, [...(byChat.get(chat) ?? []), id]);
+  let swapped = 0;
+  for (const ids of byChat.values()) {
+    ids.sort((a, b) => load.sentAt.get(a)! - load.sentAt.get(b)!);
+    for (let i = 1; i < ids.length; i++) {
+      const [earlier, later] = [ids[i - 1]!, ids[i]!];
+      if ((load.acceptedAt.get(earlier) ?? Infinity) > load.sentAt.get(later)!) continue; // overlapped
+      const [a, b] = [platform.repliesTo(earlier)[0], platform.repliesTo(later)[0]];
+      if (a && b && b.at < a.at) swapped++;
+    }
+  }
+  return swapped;
 }
 
 export function sleep(ms: number): Promise<void> {
