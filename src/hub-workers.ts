@@ -115,7 +115,15 @@ export async function startWorkers(
       }),
     ),
     outbound: traceOutboundJobs(
-      createOutboundProcessor({ store, adapters, breakers, deadLetters: d.deadLetters, logger }),
+      createOutboundProcessor({
+        store,
+        adapters,
+        breakers,
+        deadLetters: d.deadLetters,
+        logger,
+        queues: hub.queues,
+        order: { orderHoldMs: config.queue.outboundOrderHold, pollMs: config.queue.backoff },
+      }),
     ),
   });
   const assigner = new PartitionAssigner({

@@ -45,7 +45,7 @@ export const metrics = {
   }),
   deliveries: new Counter({
     name: 'switchboard_outbound_deliveries_total',
-    help: 'Outbound sends by channel and result (sent, retry, rate_limited, dead, skipped_duplicate)',
+    help: 'Outbound sends by channel and result (sent, retry, rate_limited, held, dead, skipped_duplicate)',
     labelNames: ['channel', 'result'] as const,
     registers: [registry],
   }),

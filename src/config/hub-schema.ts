@@ -32,6 +32,11 @@ export const queueConfigSchema = z
     outboundAttempts: z.number().int().min(1).default(8),
     /** First retry delay; doubles each attempt. */
     backoff: durationSchema.default(1000),
+    /**
+     * Longest a reply waits for an earlier reply of its conversation that is being retried, so
+     * replies arrive in order; past it the reply goes anyway. 0 turns the wait off.
+     */
+    outboundOrderHold: durationSchema.default(300_000),
     /** A job whose worker stops renewing its lock this long is taken over (crash recovery). */
     lockDuration: durationSchema.default(30_000),
     /** A worker process that stops renewing its partition lease this long loses the partition. */

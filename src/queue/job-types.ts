@@ -15,6 +15,10 @@ export interface OutboundJobData {
   traceparent?: string;
   /** Times the platform asked us to wait (not counted as failed attempts). */
   rateLimitDelays?: number;
+  /** When this reply first waited for an earlier reply of its conversation (epoch ms). */
+  heldSince?: number;
+  /** How many times it has checked for earlier replies while held (sets the next poll delay). */
+  orderPolls?: number;
 }
 
 export interface InboundJobResult {

@@ -6,7 +6,8 @@
  * twice. The only window left is a crash between the platform accepting the send and the mark;
  * see docs/architecture.md for what each channel can do about it.
  *
- * Each channel instance has its own circuit breaker: while a platform is down, sends fail at once
+ * Replies of one conversation leave in recorded order, also while an earlier one is being retried
+ * (src/queue/reply-order.ts). Each channel instance has its own circuit breaker: while a platform is down, sends fail at once
  * and the jobs back off (exponentially, or as long as the platform asked) instead of hammering it.
  * After the last attempt the reply is dead-lettered, never dropped.
  */
@@ -19,6 +20,8 @@ import type { BreakerRegistry } from '../resilience/breakers.ts';
 import type { Store } from '../store/types.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { OutboundJobData } from './job-types.ts';
+import type { HubQueues } from './queues.ts';
+import { holdBehindEarlierReply, type ReplyOrderOptions, wakeNextHeldReply } from './reply-order.ts';
 
 export interface OutboundProcessorDeps {
   store: Store;
@@ -26,7 +29,16 @@ export interface OutboundProcessorDeps {
   breakers: BreakerRegistry;
   deadLetters: DeadLetters;
   logger: Logger;
+  queues: HubQueues;
+  /** Keep each conversation's replies in order while earlier ones are retried. */
+  order: Pick<ReplyOrderOptions, 'orderHoldMs' | 'pollMs'>;
 }
+
+const orderOptions = (deps: OutboundProcessorDeps): ReplyOrderOptions => ({
+  store: deps.store,
+  queues: deps.queues,
+  ...deps.order,
+});
 
 export type OutboundResult = { status: 'sent'; platformMessageId?: string } | { status: 'already_sent' };
 
@@ -42,21 +54,32 @@ export function createOutboundProcessor(deps: OutboundProcessorDeps) {
     }
     const adapter = deps.adapters.get(message.channel, message.channelId);
     if (!adapter) {
-      return fail(deps, job, new UnrecoverableError(`channel ${message.channel}/${message.channelId} is not configured`), log);
+      return fail(
+        deps,
+        job,
+        new UnrecoverableError(`channel ${message.channel}/${message.channelId} is not configured`),
+        log,
+      );
     }
 
     // A reply enqueued while the store was down (the apology path) is recorded now.
     if (!delivery) await deps.store.recordOutbound(message);
+    if (await holdBehindEarlierReply(orderOptions(deps), job, token, log)) throw new DelayedError();
     await deps.store.updateDelivery(message.idempotencyKey, 'sending');
     const breaker = deps.breakers.for(`channel:${message.channel}:${message.channelId}`);
     const controller = new AbortController();
     try {
-      const result = await breaker.execute(() => adapter.send(message, { logger: log, signal: controller.signal }));
-      await deps.store.updateDelivery(message.idempotencyKey, 'sent', { platformMessageId: result.platformMessageId ?? null });
+      const result = await breaker.execute(() =>
+        adapter.send(message, { logger: log, signal: controller.signal }),
+      );
+      await deps.store.updateDelivery(message.idempotencyKey, 'sent', {
+        platformMessageId: result.platformMessageId ?? null,
+      });
       metrics.deliveries.inc({ channel: message.channel, result: 'sent' });
       const receivedAt = Date.parse(job.data.receivedAt ?? message.createdAt);
       metrics.endToEnd.observe({ channel: message.channel }, (Date.now() - receivedAt) / 1000);
       log.info({ channel: message.channel, author: message.author }, 'reply delivered');
+      await wakeNextHeldReply(orderOptions(deps), job, log);
       return { status: 'sent', platformMessageId: result.platformMessageId };
     } catch (err) {
       controller.abort();
@@ -66,12 +89,19 @@ export function createOutboundProcessor(deps: OutboundProcessorDeps) {
   };
 }
 
-async function fail(deps: OutboundProcessorDeps, job: Job<OutboundJobData>, err: unknown, log: Logger): Promise<never> {
+async function fail(
+  deps: OutboundProcessorDeps,
+  job: Job<OutboundJobData>,
+  err: unknown,
+  log: Logger,
+): Promise<never> {
   const { message } = job.data;
   const attempts = job.opts.attempts ?? 1;
   const final = err instanceof UnrecoverableError || !isRetryable(err) || job.attemptsMade + 1 >= attempts;
   const lastError = errorMessage(err);
-  await deps.store.updateDelivery(message.idempotencyKey, final ? 'dead' : 'failed', { lastError }).catch(() => {});
+  await deps.store
+    .updateDelivery(message.idempotencyKey, final ? 'dead' : 'failed', { lastError })
+    .catch(() => {});
   if (!final) {
     metrics.deliveries.inc({ channel: message.channel, result: 'retry' });
     log.warn({ err: lastError, attempt: job.attemptsMade + 1, of: attempts }, 'send failed; will retry');
@@ -89,6 +119,7 @@ async function fail(deps: OutboundProcessorDeps, job: Job<OutboundJobData>, err:
     traceId: message.traceId,
     conversationId: message.conversationId,
   });
+  await wakeNextHeldReply(orderOptions(deps), job, log);
   throw err instanceof UnrecoverableError ? err : new UnrecoverableError(lastError);
 }
 
@@ -114,8 +145,13 @@ async function delayForRateLimit(
   const { message } = job.data;
   await job.updateData({ ...job.data, rateLimitDelays: delays + 1 });
   await job.moveToDelayed(Date.now() + err.retryAfterSec * 1000, token);
-  await deps.store.updateDelivery(message.idempotencyKey, 'failed', { lastError: errorMessage(err) }).catch(() => {});
+  await deps.store
+    .updateDelivery(message.idempotencyKey, 'failed', { lastError: errorMessage(err) })
+    .catch(() => {});
   metrics.deliveries.inc({ channel: message.channel, result: 'rate_limited' });
-  log.warn({ retryAfterSec: err.retryAfterSec, delays: delays + 1 }, 'platform asked us to slow down; send delayed');
+  log.warn(
+    { retryAfterSec: err.retryAfterSec, delays: delays + 1 },
+    'platform asked us to slow down; send delayed',
+  );
   return true;
 }

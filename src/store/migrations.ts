@@ -97,4 +97,16 @@ CREATE INDEX workflow_runs_started_idx ON workflow_runs (started_at DESC);
   kbMigration,
   handoffMigration,
   kbVectorMigration,
+  {
+    version: 5,
+    name: 'delivery-held-status',
+    // A reply waits (`held`) while an earlier reply of its conversation is being retried, so
+    // replies leave in order; the partial index finds those earlier rows per conversation.
+    sql: `
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
+  CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'held', 'dead'));
+CREATE INDEX deliveries_waiting_idx ON deliveries (conversation_id) WHERE status IN ('failed', 'held');
+`,
+  },
 ];

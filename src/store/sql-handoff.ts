@@ -11,6 +11,7 @@ import {
   toConversation,
   toStoredMessage,
 } from './rows.ts';
+import { SqlDeliveryStore } from './sql-deliveries.ts';
 import { jsonParam, limitParam } from './sql-values.ts';
 import type {
   Agent,
@@ -111,8 +112,8 @@ type SummaryRow = ConversationRow & {
 };
 
 /** The hand-off statements, over the executor of the concrete store. */
-export abstract class SqlHandoffStore implements HandoffStore {
-  abstract readonly db: Executor;
+export abstract class SqlHandoffStore extends SqlDeliveryStore implements HandoffStore {
+  abstract override readonly db: Executor;
 
   async createAgent(a: NewAgent): Promise<boolean> {
     const rows = await this.db.query(

@@ -12,14 +12,11 @@ import { migrations as allMigrations, type Migration } from './migrations.ts';
 import {
   CONVERSATION_COLUMNS,
   type ConversationRow,
-  DELIVERY_COLUMNS,
-  type DeliveryRow,
   MESSAGE_COLUMNS,
   type MessageRow,
   RUN_COLUMNS,
   type RunRow,
   toConversation,
-  toDelivery,
   toStoredMessage,
   toWorkflowRun,
 } from './rows.ts';
@@ -28,8 +25,6 @@ import { jsonParam, limitParam, textParam } from './sql-values.ts';
 import type {
   Conversation,
   ConversationState,
-  Delivery,
-  DeliveryStatus,
   NewConversation,
   Store,
   StoredMessage,
@@ -87,17 +82,6 @@ UPDATE conversations SET
   updated_at = now()
 WHERE id = $1 AND state = ANY($2::text[])
 RETURNING ${CONVERSATION_COLUMNS}`;
-
-const UPDATE_DELIVERY = `
-UPDATE deliveries SET
-  status = $2::text,
-  attempts = attempts + CASE WHEN $2::text = 'sending' THEN 1 ELSE 0 END,
-  last_error = CASE WHEN $3::boolean THEN $4::text ELSE last_error END,
-  platform_message_id = CASE WHEN $5::boolean THEN $6::text ELSE platform_message_id END,
-  sent_at = CASE WHEN $2::text = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END,
-  updated_at = now()
-WHERE idempotency_key = $1
-RETURNING 1 AS found`;
 
 const SAVE_RUN = `
 INSERT INTO workflow_runs (${RUN_COLUMNS})
@@ -250,30 +234,6 @@ export class SqlStore extends SqlHandoffStore implements Store {
       id,
     ]);
     return row ? toStoredMessage(row) : null;
-  }
-
-  async getDelivery(idempotencyKey: string): Promise<Delivery | null> {
-    const [row] = await this.db.query<DeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE idempotency_key = $1`,
-      [idempotencyKey],
-    );
-    return row ? toDelivery(row) : null;
-  }
-
-  async updateDelivery(
-    idempotencyKey: string,
-    status: DeliveryStatus,
-    patch: { lastError?: string | null; platformMessageId?: string | null } = {},
-  ): Promise<void> {
-    const rows = await this.db.query(UPDATE_DELIVERY, [
-      idempotencyKey,
-      status,
-      patch.lastError !== undefined,
-      textParam(patch.lastError),
-      patch.platformMessageId !== undefined,
-      patch.platformMessageId ?? null,
-    ]);
-    if (rows.length === 0) throw new NotFoundError(`delivery ${idempotencyKey} not found`);
   }
 
   async saveRun(run: WorkflowRun): Promise<void> {

@@ -51,7 +51,11 @@ export interface StoredMessage {
   createdAt: string;
 }
 
-export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
+/**
+ * `failed`: an attempt failed and a retry is scheduled. `held`: waiting for an earlier reply of the
+ * same conversation to leave first (see src/queue/reply-order.ts). `dead`: dead-lettered.
+ */
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'dead';
 
 export interface Delivery {
   idempotencyKey: string;
@@ -138,6 +142,14 @@ export interface Store extends HandoffStore {
     status: DeliveryStatus,
     patch?: { lastError?: string | null; platformMessageId?: string | null },
   ): Promise<void>;
+  /**
+   * Whether a reply recorded before message `messageId` in its conversation is still waiting to go
+   * out (`failed` or `held`) and was touched in the last `recentMs` — older rows are taken as
+   * abandoned, so nothing waits on them for ever.
+   */
+  hasEarlierPendingReply(conversationId: string, messageId: string, recentMs: number): Promise<boolean>;
+  /** The message id of the first `held` reply of a conversation (lowest seq), if any. */
+  firstHeldReply(conversationId: string): Promise<string | null>;
 
   /** Upsert by run id (a retried job overwrites its own earlier attempt). */
   saveRun(run: WorkflowRun): Promise<void>;

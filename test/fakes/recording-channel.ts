@@ -30,7 +30,10 @@ export const recordingChannel: ChannelType<{ id: string; type: string; url: stri
           const retryAfterSec = Number(res.headers.get('retry-after') ?? '1');
           throw new ChannelSendError('fake platform: too many requests', { retryable: true, retryAfterSec });
         }
-        if (!res.ok) throw new ChannelSendError(`fake platform answered ${res.status}`, { retryable: res.status >= 500 });
+        if (!res.ok)
+          throw new ChannelSendError(`fake platform answered ${res.status}`, {
+            retryable: res.status >= 500,
+          });
         return { platformMessageId: (await res.json()).id };
       },
     };
@@ -45,11 +48,20 @@ export interface FakePlatform {
   mode: 'ok' | 'fail' | number;
   /** Answer this many next requests with 429 and `Retry-After: 1`. */
   rateLimitNext: number;
+  /** Answer 503 to the requests whose reply text this matches (whatever `mode` says). */
+  failText?: RegExp;
   close(): Promise<void>;
 }
 
 export async function startFakePlatform(): Promise<FakePlatform> {
-  const platform: FakePlatform = { url: '', received: [], attempts: 0, mode: 'ok', rateLimitNext: 0, close: async () => {} };
+  const platform: FakePlatform = {
+    url: '',
+    received: [],
+    attempts: 0,
+    mode: 'ok',
+    rateLimitNext: 0,
+    close: async () => {},
+  };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -60,14 +72,19 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         res.writeHead(429, { 'retry-after': '1' }).end('{"error":"slow down"}');
         return;
       }
-      const fail = platform.mode === 'fail' || (typeof platform.mode === 'number' && Math.random() < platform.mode);
+      const parsed = JSON.parse(body) as { id: string; text: string };
+      const fail =
+        platform.mode === 'fail' ||
+        (typeof platform.mode === 'number' && Math.random() < platform.mode) ||
+        (platform.failText?.test(parsed.text) ?? false);
       if (fail) {
         res.writeHead(503).end('{"error":"unavailable"}');
         return;
       }
-      const parsed = JSON.parse(body) as { id: string; text: string };
       platform.received.push(parsed);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `p-${platform.received.length}` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: `p-${platform.received.length}` }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -420,6 +420,44 @@ export function storeContract(name: string, makeStore: () => Promise<ContractSto
         expect((await store.getDelivery(reply.idempotencyKey))?.attempts).toBe(5);
       });
 
+      it('finds an earlier reply still waiting in the same conversation, and only that', async () => {
+        const chat = newChat();
+        const [first, second, third] = ['one', 'two', 'three'].map((text) => outbound(chat, text));
+        for (const reply of [first!, second!, third!]) await store.recordOutbound(reply);
+        const other = outbound(newChat(), 'elsewhere');
+        await store.recordOutbound(other);
+        const waiting = (m: typeof first) => store.hasEarlierPendingReply(chat.conversationId, m!.id, 60_000);
+
+        expect(await waiting(second)).toBe(false); // `first` is only queued: it runs ahead anyway
+        await store.updateDelivery(first!.idempotencyKey, 'failed', { lastError: 'HTTP 502' });
+        expect(await waiting(first)).toBe(false); // nothing earlier than itself
+        expect(await waiting(second)).toBe(true);
+        expect(await waiting(third)).toBe(true);
+        expect(await store.hasEarlierPendingReply(other.conversationId, other.id, 60_000)).toBe(false);
+
+        expect(await store.firstHeldReply(chat.conversationId)).toBeNull();
+        await store.updateDelivery(third!.idempotencyKey, 'held');
+        await store.updateDelivery(second!.idempotencyKey, 'held');
+        expect(await store.firstHeldReply(chat.conversationId)).toBe(second!.id); // lowest seq first
+        await store.updateDelivery(first!.idempotencyKey, 'sent');
+        expect(await waiting(second)).toBe(false);
+        expect(await waiting(third)).toBe(true); // behind the held `second`
+
+        await store.updateDelivery(second!.idempotencyKey, 'dead');
+        expect(await waiting(third)).toBe(false);
+        expect(await store.firstHeldReply(chat.conversationId)).toBe(third!.id);
+      });
+
+      it('takes a waiting reply untouched for longer than the window as abandoned', async () => {
+        const chat = newChat();
+        const [first, second] = ['one', 'two'].map((text) => outbound(chat, text));
+        for (const reply of [first!, second!]) await store.recordOutbound(reply);
+        await store.updateDelivery(first!.idempotencyKey, 'failed');
+        await new Promise((r) => setTimeout(r, 30));
+        expect(await store.hasEarlierPendingReply(chat.conversationId, second!.id, 5)).toBe(false);
+        expect(await store.hasEarlierPendingReply(chat.conversationId, second!.id, 60_000)).toBe(true);
+      });
+
       it('rejects an unknown key and returns null for it', async () => {
         await expect(store.updateDelivery(uniq('missing'), 'sent')).rejects.toBeInstanceOf(NotFoundError);
         expect(await store.getDelivery(uniq('missing'))).toBeNull();

@@ -1,0 +1,84 @@
+/**
+ * Replies of one conversation leave in the order they were recorded. A conversation's outbound
+ * jobs already run one at a time on its partition, but a send that fails is retried later through
+ * BullMQ's delayed set, which would let the next reply overtake it. So before sending, a reply
+ * checks for an earlier reply of its conversation that is still waiting (`failed` or `held`);
+ * if there is one it waits too (`held`), polling with a growing delay, without spending an attempt.
+ *
+ * Bounded both ways: a reply holds at most `orderHoldMs`, and earlier rows untouched for that long
+ * are taken as abandoned, so one lost job can never block a conversation for ever. Replies to
+ * different conversations never wait for each other.
+ *
+ * Polling alone would add up to a poll interval of latency, so a reply that had to wait or retry
+ * wakes the next held reply of its conversation as soon as it is sent or dead-lettered.
+ */
+import type { Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { metrics } from '../metrics.ts';
+import type { Store } from '../store/types.ts';
+import type { OutboundJobData } from './job-types.ts';
+import type { HubQueues } from './queues.ts';
+
+export interface ReplyOrderOptions {
+  store: Store;
+  queues: Pick<HubQueues, 'outboundQueue' | 'partitionOf'>;
+  /** Longest a reply waits for earlier ones; 0 turns ordering off. */
+  orderHoldMs: number;
+  /** First poll delay; doubles per poll up to MAX_POLL_MS. */
+  pollMs: number;
+}
+
+const MAX_POLL_MS = 5000;
+
+/** True when the job was moved to the delayed set to wait; the caller then throws DelayedError. */
+export async function holdBehindEarlierReply(
+  opts: ReplyOrderOptions,
+  job: Job<OutboundJobData>,
+  token: string | undefined,
+  log: Logger,
+): Promise<boolean> {
+  if (opts.orderHoldMs <= 0 || !token) return false;
+  const { message, heldSince } = job.data;
+  const now = Date.now();
+  if (heldSince !== undefined && now - heldSince >= opts.orderHoldMs) {
+    log.warn({ heldMs: now - heldSince }, 'an earlier reply is still pending; sending this one anyway');
+    return false;
+  }
+  if (!(await opts.store.hasEarlierPendingReply(message.conversationId, message.id, opts.orderHoldMs))) {
+    return false;
+  }
+  const polls = job.data.orderPolls ?? 0;
+  const delay = Math.min(MAX_POLL_MS, Math.max(50, opts.pollMs) * 2 ** polls);
+  await opts.store.updateDelivery(message.idempotencyKey, 'held', {
+    lastError: 'waiting for an earlier reply of this conversation to be delivered',
+  });
+  await job.updateData({ ...job.data, heldSince: heldSince ?? now, orderPolls: polls + 1 });
+  await job.moveToDelayed(now + delay, token);
+  metrics.deliveries.inc({ channel: message.channel, result: 'held' });
+  log.info({ delayMs: delay }, 'reply held behind an earlier reply of its conversation');
+  return true;
+}
+
+/**
+ * After `job` left (sent or dead-lettered): if it was held or retried, others may be held behind
+ * it; move the first of them from the delayed set to the front now. Best effort — a reply not
+ * woken here still wakes at its next poll.
+ */
+export async function wakeNextHeldReply(
+  opts: ReplyOrderOptions,
+  job: Job<OutboundJobData>,
+  log: Logger,
+): Promise<void> {
+  const { message, heldSince, rateLimitDelays } = job.data;
+  if (opts.orderHoldMs <= 0) return;
+  if (heldSince === undefined && !rateLimitDelays && job.attemptsMade === 0) return;
+  try {
+    const next = await opts.store.firstHeldReply(message.conversationId);
+    if (!next) return;
+    const queue = opts.queues.outboundQueue(opts.queues.partitionOf(message.conversationId));
+    const held = await queue.getJob(next);
+    if (held && (await held.isDelayed())) await held.promote();
+  } catch (err) {
+    log.debug({ err }, 'could not wake the next held reply; it wakes at its next poll');
+  }
+}
