@@ -21,7 +21,7 @@ import type { Store } from '../store/types.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { OutboundJobData } from './job-types.ts';
 import type { HubQueues } from './queues.ts';
-import { holdBehindEarlierReply, type ReplyOrderOptions, wakeNextHeldReply } from './reply-order.ts';
+import { orderWindow, parkHeldReply, type ReplyOrderOptions, wakeNextHeldReply } from './reply-order.ts';
 
 export interface OutboundProcessorDeps {
   store: Store;
@@ -46,12 +46,6 @@ export function createOutboundProcessor(deps: OutboundProcessorDeps) {
   return async function processOutbound(job: Job<OutboundJobData>, token?: string): Promise<OutboundResult> {
     const { message } = job.data;
     const log = deps.logger.child({ traceId: message.traceId, replyId: message.id });
-    const delivery = await deps.store.getDelivery(message.idempotencyKey);
-    if (delivery?.status === 'sent') {
-      metrics.deliveries.inc({ channel: message.channel, result: 'skipped_duplicate' });
-      log.info('reply already delivered; not sending again');
-      return { status: 'already_sent' };
-    }
     const adapter = deps.adapters.get(message.channel, message.channelId);
     if (!adapter) {
       return fail(
@@ -61,11 +55,28 @@ export function createOutboundProcessor(deps: OutboundProcessorDeps) {
         log,
       );
     }
-
-    // A reply enqueued while the store was down (the apology path) is recorded now.
-    if (!delivery) await deps.store.recordOutbound(message);
-    if (await holdBehindEarlierReply(orderOptions(deps), job, token, log)) throw new DelayedError();
-    await deps.store.updateDelivery(message.idempotencyKey, 'sending');
+    // One statement: already sent? else mark `sending`, or `held` behind an earlier reply.
+    const ref = {
+      idempotencyKey: message.idempotencyKey,
+      conversationId: message.conversationId,
+      messageId: message.id,
+    };
+    const window = orderWindow(orderOptions(deps), job, token, log);
+    let started = await deps.store.startDelivery(ref, window);
+    if (started === null) {
+      // A reply enqueued while the store was down (the apology path) is recorded now.
+      await deps.store.recordOutbound(message);
+      started = await deps.store.startDelivery(ref, window);
+    }
+    if (started === 'sent') {
+      metrics.deliveries.inc({ channel: message.channel, result: 'skipped_duplicate' });
+      log.info('reply already delivered; not sending again');
+      return { status: 'already_sent' };
+    }
+    if (started === 'held' && token) {
+      await parkHeldReply(orderOptions(deps), job, token, log);
+      throw new DelayedError();
+    }
     const breaker = deps.breakers.for(`channel:${message.channel}:${message.channelId}`);
     const controller = new AbortController();
     try {

@@ -30,33 +30,46 @@ export interface ReplyOrderOptions {
 
 const MAX_POLL_MS = 5000;
 
-/** True when the job was moved to the delayed set to wait; the caller then throws DelayedError. */
-export async function holdBehindEarlierReply(
+/**
+ * How far back an earlier waiting reply holds this one (the `orderWindowMs` of
+ * `Store.startDelivery`): the configured hold, or 0 — no holding — when ordering is off, the job
+ * cannot be moved to the delayed set (no lock token), or it has already waited the whole hold.
+ */
+export function orderWindow(
   opts: ReplyOrderOptions,
   job: Job<OutboundJobData>,
   token: string | undefined,
   log: Logger,
-): Promise<boolean> {
-  if (opts.orderHoldMs <= 0 || !token) return false;
-  const { message, heldSince } = job.data;
+): number {
+  if (opts.orderHoldMs <= 0 || !token) return 0;
+  const { heldSince } = job.data;
+  if (heldSince !== undefined && Date.now() - heldSince >= opts.orderHoldMs) {
+    log.warn(
+      { heldMs: Date.now() - heldSince },
+      'an earlier reply is still pending; sending this one anyway',
+    );
+    return 0;
+  }
+  return opts.orderHoldMs;
+}
+
+/**
+ * The store has just marked this reply `held`: park the job in the delayed set until the next
+ * poll (a doubling delay), without spending an attempt. The caller then throws DelayedError.
+ */
+export async function parkHeldReply(
+  opts: ReplyOrderOptions,
+  job: Job<OutboundJobData>,
+  token: string,
+  log: Logger,
+): Promise<void> {
   const now = Date.now();
-  if (heldSince !== undefined && now - heldSince >= opts.orderHoldMs) {
-    log.warn({ heldMs: now - heldSince }, 'an earlier reply is still pending; sending this one anyway');
-    return false;
-  }
-  if (!(await opts.store.hasEarlierPendingReply(message.conversationId, message.id, opts.orderHoldMs))) {
-    return false;
-  }
   const polls = job.data.orderPolls ?? 0;
   const delay = Math.min(MAX_POLL_MS, Math.max(50, opts.pollMs) * 2 ** polls);
-  await opts.store.updateDelivery(message.idempotencyKey, 'held', {
-    lastError: 'waiting for an earlier reply of this conversation to be delivered',
-  });
-  await job.updateData({ ...job.data, heldSince: heldSince ?? now, orderPolls: polls + 1 });
+  await job.updateData({ ...job.data, heldSince: job.data.heldSince ?? now, orderPolls: polls + 1 });
   await job.moveToDelayed(now + delay, token);
-  metrics.deliveries.inc({ channel: message.channel, result: 'held' });
+  metrics.deliveries.inc({ channel: job.data.message.channel, result: 'held' });
   log.info({ delayMs: delay }, 'reply held behind an earlier reply of its conversation');
-  return true;
 }
 
 /**

@@ -7,7 +7,7 @@ import { NotFoundError } from '../errors.ts';
 import type { Executor } from './executor.ts';
 import { DELIVERY_COLUMNS, type DeliveryRow, toDelivery } from './rows.ts';
 import { textParam } from './sql-values.ts';
-import type { Delivery, DeliveryStatus } from './types.ts';
+import type { Delivery, DeliveryRef, DeliveryStatus } from './types.ts';
 
 const UPDATE_DELIVERY = `
 UPDATE deliveries SET
@@ -22,14 +22,25 @@ RETURNING 1 AS found`;
 
 // "Earlier" is the messages' seq, which within a conversation is commit order (see sql-store.ts).
 // The time window is the database's own clock, so hub and database clocks may disagree.
-const EARLIER_PENDING_REPLY = `
-SELECT 1 AS found
-FROM deliveries d JOIN messages m ON m.id = d.message_id
-WHERE d.conversation_id = $1
-  AND d.status IN ('failed', 'held')
-  AND d.updated_at > now() - ($3::double precision * interval '1 millisecond')
-  AND m.seq < (SELECT seq FROM messages WHERE id = $2)
-LIMIT 1`;
+const START_DELIVERY = `
+UPDATE deliveries d SET
+  status = CASE WHEN behind.waiting THEN 'held' ELSE 'sending' END,
+  attempts = d.attempts + CASE WHEN behind.waiting THEN 0 ELSE 1 END,
+  last_error = CASE WHEN behind.waiting THEN $5::text ELSE d.last_error END,
+  updated_at = now()
+FROM (
+  SELECT EXISTS (
+    SELECT 1 FROM deliveries e JOIN messages m ON m.id = e.message_id
+    WHERE e.conversation_id = $2
+      AND e.status IN ('failed', 'held')
+      AND e.updated_at > now() - ($4::double precision * interval '1 millisecond')
+      AND m.seq < (SELECT seq FROM messages WHERE id = $3)
+  ) AS waiting
+) behind
+WHERE d.idempotency_key = $1 AND d.status <> 'sent'
+RETURNING d.status`;
+
+const HELD_REASON = 'waiting for an earlier reply of this conversation to be delivered';
 
 const FIRST_HELD_REPLY = `
 SELECT d.message_id
@@ -65,13 +76,21 @@ export abstract class SqlDeliveryStore {
     if (rows.length === 0) throw new NotFoundError(`delivery ${idempotencyKey} not found`);
   }
 
-  async hasEarlierPendingReply(
-    conversationId: string,
-    messageId: string,
-    recentMs: number,
-  ): Promise<boolean> {
-    const rows = await this.db.query(EARLIER_PENDING_REPLY, [conversationId, messageId, recentMs]);
-    return rows.length > 0;
+  async startDelivery(
+    reply: DeliveryRef,
+    orderWindowMs: number,
+  ): Promise<'sending' | 'held' | 'sent' | null> {
+    const { idempotencyKey, conversationId, messageId } = reply;
+    const [row] = await this.db.query<{ status: 'sending' | 'held' }>(START_DELIVERY, [
+      idempotencyKey,
+      conversationId,
+      messageId,
+      orderWindowMs,
+      HELD_REASON,
+    ]);
+    if (row) return row.status;
+    // Nothing updated: already sent, or not recorded (the rare paths, hence a second statement).
+    return (await this.getDelivery(idempotencyKey)) ? 'sent' : null;
   }
 
   async firstHeldReply(conversationId: string): Promise<string | null> {

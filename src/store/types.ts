@@ -57,6 +57,14 @@ export interface StoredMessage {
  */
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'dead';
 
+/** What identifies a reply's delivery row, and where the reply sits in its conversation. */
+export interface DeliveryRef {
+  idempotencyKey: string;
+  conversationId: string;
+  /** The reply's message id (its `seq` orders it within the conversation). */
+  messageId: string;
+}
+
 export interface Delivery {
   idempotencyKey: string;
   messageId: string;
@@ -143,11 +151,13 @@ export interface Store extends HandoffStore {
     patch?: { lastError?: string | null; platformMessageId?: string | null },
   ): Promise<void>;
   /**
-   * Whether a reply recorded before message `messageId` in its conversation is still waiting to go
-   * out (`failed` or `held`) and was touched in the last `recentMs` — older rows are taken as
-   * abandoned, so nothing waits on them for ever.
+   * Begin a send attempt, in one statement: mark the delivery `sending` (counting the attempt) —
+   * or `held` when an earlier reply of its conversation (lower seq) is still waiting to go out
+   * (`failed` or `held`) and was touched in the last `orderWindowMs` (0: never hold; older rows
+   * count as abandoned, so nothing waits on them for ever). A delivery already `sent` is left as
+   * is. Returns the status it now has, or null when there is no such delivery.
    */
-  hasEarlierPendingReply(conversationId: string, messageId: string, recentMs: number): Promise<boolean>;
+  startDelivery(reply: DeliveryRef, orderWindowMs: number): Promise<'sending' | 'held' | 'sent' | null>;
   /** The message id of the first `held` reply of a conversation (lowest seq), if any. */
   firstHeldReply(conversationId: string): Promise<string | null>;
 

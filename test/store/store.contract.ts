@@ -420,42 +420,63 @@ export function storeContract(name: string, makeStore: () => Promise<ContractSto
         expect((await store.getDelivery(reply.idempotencyKey))?.attempts).toBe(5);
       });
 
-      it('finds an earlier reply still waiting in the same conversation, and only that', async () => {
+      it('startDelivery marks sending, or held behind an earlier waiting reply of the conversation', async () => {
         const chat = newChat();
         const [first, second, third] = ['one', 'two', 'three'].map((text) => outbound(chat, text));
         for (const reply of [first!, second!, third!]) await store.recordOutbound(reply);
         const other = outbound(newChat(), 'elsewhere');
         await store.recordOutbound(other);
-        const waiting = (m: typeof first) => store.hasEarlierPendingReply(chat.conversationId, m!.id, 60_000);
+        const ref = (m: typeof other) => ({
+          idempotencyKey: m.idempotencyKey,
+          conversationId: m.conversationId,
+          messageId: m.id,
+        });
+        const start = (m: typeof other, windowMs = 60_000) => store.startDelivery(ref(m), windowMs);
 
-        expect(await waiting(second)).toBe(false); // `first` is only queued: it runs ahead anyway
+        expect(await start(first!)).toBe('sending'); // nothing earlier
+        expect(await store.getDelivery(first!.idempotencyKey)).toMatchObject({
+          status: 'sending',
+          attempts: 1,
+        });
         await store.updateDelivery(first!.idempotencyKey, 'failed', { lastError: 'HTTP 502' });
-        expect(await waiting(first)).toBe(false); // nothing earlier than itself
-        expect(await waiting(second)).toBe(true);
-        expect(await waiting(third)).toBe(true);
-        expect(await store.hasEarlierPendingReply(other.conversationId, other.id, 60_000)).toBe(false);
 
-        expect(await store.firstHeldReply(chat.conversationId)).toBeNull();
-        await store.updateDelivery(third!.idempotencyKey, 'held');
-        await store.updateDelivery(second!.idempotencyKey, 'held');
+        expect(await start(second!, 0)).toBe('sending'); // window 0: ordering off
+        await store.updateDelivery(second!.idempotencyKey, 'queued');
+        expect(await start(second!)).toBe('held');
+        expect(await store.getDelivery(second!.idempotencyKey)).toMatchObject({
+          status: 'held',
+          attempts: 1, // a hold is not an attempt
+          lastError: expect.stringMatching(/earlier reply/),
+        });
+        expect(await start(other)).toBe('sending'); // other conversations do not wait
+        expect(await start(third!)).toBe('held');
         expect(await store.firstHeldReply(chat.conversationId)).toBe(second!.id); // lowest seq first
-        await store.updateDelivery(first!.idempotencyKey, 'sent');
-        expect(await waiting(second)).toBe(false);
-        expect(await waiting(third)).toBe(true); // behind the held `second`
+        expect(await store.firstHeldReply(other.conversationId)).toBeNull();
 
+        expect(await start(first!)).toBe('sending'); // the retry of the earliest never waits
+        await store.updateDelivery(first!.idempotencyKey, 'sent');
+        expect(await start(first!)).toBe('sent'); // left as it is
+        expect((await store.getDelivery(first!.idempotencyKey))?.attempts).toBe(2);
+        expect(await start(third!)).toBe('held'); // still behind the held `second`
+        expect(await start(second!)).toBe('sending');
         await store.updateDelivery(second!.idempotencyKey, 'dead');
-        expect(await waiting(third)).toBe(false);
-        expect(await store.firstHeldReply(chat.conversationId)).toBe(third!.id);
+        expect(await start(third!)).toBe('sending'); // a dead-lettered reply holds nothing
+        expect(await store.startDelivery({ ...ref(other), idempotencyKey: uniq('missing') }, 0)).toBeNull();
       });
 
-      it('takes a waiting reply untouched for longer than the window as abandoned', async () => {
+      it('startDelivery takes a waiting reply untouched for longer than the window as abandoned', async () => {
         const chat = newChat();
         const [first, second] = ['one', 'two'].map((text) => outbound(chat, text));
         for (const reply of [first!, second!]) await store.recordOutbound(reply);
         await store.updateDelivery(first!.idempotencyKey, 'failed');
+        const ref = {
+          idempotencyKey: second!.idempotencyKey,
+          conversationId: chat.conversationId,
+          messageId: second!.id,
+        };
+        expect(await store.startDelivery(ref, 60_000)).toBe('held');
         await new Promise((r) => setTimeout(r, 30));
-        expect(await store.hasEarlierPendingReply(chat.conversationId, second!.id, 5)).toBe(false);
-        expect(await store.hasEarlierPendingReply(chat.conversationId, second!.id, 60_000)).toBe(true);
+        expect(await store.startDelivery(ref, 5)).toBe('sending');
       });
 
       it('rejects an unknown key and returns null for it', async () => {
