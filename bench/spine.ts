@@ -283,7 +283,8 @@ async function main(): Promise<void> {
       pacedRate: Math.max(1, Math.floor(saturated.msgsPerSec / 2)),
       p50Ms: round(paced.p50Ms, 1),
       p99Ms: round(paced.p99Ms, 1),
-      rawOneHopJobsPerSec: round(oneHop),
+      // The baseline the issue names: raw BullMQ add + no-op worker, same Redis, same run.
+      baselineJobsPerSec: round(oneHop),
       rawTwoHopMsgsPerSec: round(twoHop),
       ratio: round(saturated.msgsPerSec / oneHop, 3),
       ratioTwoHop: round(saturated.msgsPerSec / twoHop, 3),
