@@ -112,8 +112,10 @@ describe.skipIf(!chromiumAvailable())('the widget embedded on another site', () 
     await page.waitForTimeout(500);
     expect(await texts('agent')).toEqual(['在的，请稍等。']);
     await screenshot(page, 'widget-phone-zh');
-    // The cut itself shows up as failed requests; nothing else may go wrong.
-    expect(errors.filter((e) => !/ERR_CONNECTION_(RESET|REFUSED)|ERR_EMPTY_RESPONSE/.test(e))).toEqual([]);
+    // The cut itself shows up as failed requests (which net::ERR_ code depends on where in a request
+    // it hits: reset, refused, empty response, incomplete chunk …); nothing else may go wrong.
+    const unexpected = errors.filter((e) => !/^console: .*net::ERR_[A-Z_]+/.test(e));
+    expect(unexpected, unexpected.join('\n')).toEqual([]);
   });
 
   it('shows a streamed answer as it is written, then the finished reply in its place', async () => {
