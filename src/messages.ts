@@ -86,6 +86,8 @@ export const outboundMessageSchema = z.object({
   idempotencyKey: z.string().min(1),
   /** Who wrote it: the bot (workflow), a human agent, or the system (apology, notices). */
   author: z.enum(['bot', 'agent', 'system']).default('bot'),
+  /** The human agent who wrote it (author `agent`): shown to visitors and in the console. */
+  agent: z.object({ id: z.string().min(1), name: z.string() }).optional(),
   traceId: z.string().min(1),
   createdAt: z.string(),
 });

@@ -42,7 +42,11 @@ export function toConsoleConversation(c: Conversation | ConversationSummary) {
 }
 
 export function toConsoleMessage(m: StoredMessage) {
-  const payload = m.payload as { sender?: { name?: string }; attachments?: unknown[] };
+  const payload = m.payload as {
+    sender?: { name?: string };
+    agent?: { name?: string };
+    attachments?: unknown[];
+  };
   return {
     seq: m.seq,
     id: m.id,
@@ -51,7 +55,8 @@ export function toConsoleMessage(m: StoredMessage) {
     kind: m.kind,
     text: m.text,
     attachments: payload.attachments ?? [],
-    sender_name: m.direction === 'in' ? (payload.sender?.name ?? null) : null,
+    // The visitor's platform name, or the name of the agent who wrote an outbound message.
+    sender_name: (m.direction === 'in' ? payload.sender?.name : payload.agent?.name) ?? null,
     in_reply_to: m.inReplyTo,
     trace_id: m.traceId,
     created_at: m.createdAt,

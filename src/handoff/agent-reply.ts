@@ -52,6 +52,7 @@ export async function sendAgentReply(
     text: input.text,
     idempotencyKey,
     author: 'agent',
+    agent: { id: agent.id, name: agent.name },
     traceId: newTraceId(),
   });
   await deps.dispatcher.dispatch([message]);

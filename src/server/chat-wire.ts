@@ -12,13 +12,25 @@ export interface ClientMessage {
   text?: string;
   attachments?: unknown[];
   in_reply_to?: string;
+  /** Display name of the human agent who wrote it (role `agent`). */
+  agent_name?: string;
   created_at: string;
 }
 
-export function toClientMessage(message: InboundMessage | OutboundMessage, direction: 'in' | 'out' = 'out'): ClientMessage {
+export function toClientMessage(
+  message: InboundMessage | OutboundMessage,
+  direction: 'in' | 'out' = 'out',
+): ClientMessage {
   if (direction === 'in') {
     const m = message as InboundMessage;
-    return { id: m.id, role: 'visitor', kind: m.kind, text: m.text, attachments: m.attachments, created_at: m.receivedAt };
+    return {
+      id: m.id,
+      role: 'visitor',
+      kind: m.kind,
+      text: m.text,
+      attachments: m.attachments,
+      created_at: m.receivedAt,
+    };
   }
   const m = message as OutboundMessage;
   return {
@@ -28,6 +40,7 @@ export function toClientMessage(message: InboundMessage | OutboundMessage, direc
     text: m.text,
     attachments: m.attachments,
     in_reply_to: m.inReplyTo,
+    ...(m.agent ? { agent_name: m.agent.name } : {}),
     created_at: m.createdAt,
   };
 }

@@ -152,9 +152,9 @@
   const scroll = () => {
     log.scrollTop = log.scrollHeight;
   };
-  const addBubble = (role, text, id, extraClass) => {
+  const addBubble = (role, text, id, extraClass, name) => {
     const li = el('li', `msg ${role}${extraClass ? ` ${extraClass}` : ''}`);
-    const who = el('span', 'who', t.roles[role] || role);
+    const who = el('span', 'who', name || t.roles[role] || role);
     const body = el('p', 'text', text);
     li.append(who, body);
     if (id) {
@@ -314,7 +314,7 @@
       for (const [key, st] of streams) if (st.inReplyTo === m.in_reply_to || !st.inReplyTo) streamKey ??= key;
     }
     showTyping(false);
-    const li = addBubble(m.role, m.text ?? '', m.id);
+    const li = addBubble(m.role, m.text ?? '', m.id, undefined, m.agent_name);
     if (streamKey !== undefined) {
       streams.get(streamKey).li.replaceWith(li);
       streams.delete(streamKey);
@@ -408,7 +408,7 @@
       if (!res.ok) return;
       const { messages } = await res.json();
       for (const m of messages) {
-        if (!rendered.has(m.id)) addBubble(m.role, m.text ?? '', m.id);
+        if (!rendered.has(m.id)) addBubble(m.role, m.text ?? '', m.id, undefined, m.agent_name);
         saved.lastId = m.id;
       }
       persist();

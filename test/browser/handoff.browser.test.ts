@@ -95,6 +95,9 @@ describe.skipIf(!chromiumAvailable())('hand-off in the browser: widget ↔ conso
     await expect
       .poll(() => lastText('agent'), { timeout: 10_000 })
       .toBe('Hi, this is Alice. How can I help?');
+    // Both sides see who wrote it.
+    expect(await widgetMessages('agent').last().locator('.who').textContent()).toBe('Agent alice');
+    await expect.poll(() => agent.locator('li.msg-agent .role').last().textContent()).toBe('Agent alice');
 
     // While Alice owns it the bot stays silent; the console sees the visitor live.
     const botCount = await widgetMessages('bot').count();

@@ -114,7 +114,11 @@ describe('hand-off on the web channel', () => {
       });
       expect(again.body).toEqual({ message_id: reply.body.message_id, duplicate: true });
       const [agentMessage] = await sse.waitFor(1, (e) => e.event === 'message' && e.data.role === 'agent');
-      expect(agentMessage!.data).toMatchObject({ id: reply.body.message_id, text: 'Hi Vera, I am here.' });
+      expect(agentMessage!.data).toMatchObject({
+        id: reply.body.message_id,
+        text: 'Hi Vera, I am here.',
+        agent_name: `Agent ${winnerId}`,
+      });
       await eventually(
         async () => (await t.hub.store.getDelivery(`agent:${conversationId}:c1`))?.status === 'sent',
         'agent reply sent',
@@ -140,6 +144,13 @@ describe('hand-off on the web channel', () => {
         'visitor:thanks!',
       ]);
       expect(detail.body.runs.length).toBeGreaterThanOrEqual(4);
+      // Who wrote the agent message stays on it, for the console and the visitor's history.
+      const written = detail.body.messages.find((m: { role: string }) => m.role === 'agent');
+      expect(written.sender_name).toBe(`Agent ${winnerId}`);
+      const history = await fetch(`${t.url}/v1/chat/history?session_id=${sessionId}`).then((r) => r.json());
+      expect(history.messages.find((m: { role: string }) => m.role === 'agent')).toMatchObject({
+        agent_name: `Agent ${winnerId}`,
+      });
 
       expect((await loser.call('POST', conversationPath(conversationId, 'release'))).status).toBe(409);
       expect((await winner.call('POST', conversationPath(conversationId, 'release'))).status).toBe(200);

@@ -205,7 +205,7 @@ export class Conversation {
       h(
         'div.msg-meta',
         {},
-        h('span.role', {}, m.role === 'visitor' && m.sender_name ? m.sender_name : ROLE_LABELS[m.role]),
+        h('span.role', {}, m.sender_name || ROLE_LABELS[m.role]),
         channelBadge(this.data.channel),
         time(m.created_at),
         silenced
