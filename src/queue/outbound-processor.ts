@@ -7,8 +7,9 @@
  * see docs/architecture.md for what each channel can do about it.
  *
  * Replies of one conversation leave in recorded order, also while an earlier one is being retried
- * (src/queue/reply-order.ts). Each channel instance has its own circuit breaker: while a platform is down, sends fail at once
- * and the jobs back off (exponentially, or as long as the platform asked) instead of hammering it.
+ * (src/queue/reply-order.ts). Each channel instance has its own circuit breaker: while a platform
+ * is down, sends fail at once and the jobs back off (exponentially, or as long as the platform
+ * asked) instead of hammering it.
  * After the last attempt the reply is dead-lettered, never dropped.
  */
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
