@@ -71,22 +71,23 @@ breaker: { consecutiveFailures: 1000 }
     await eventually(() => position('echo: second') >= 0, 'the second reply', 15_000);
     expect(position('echo: first')).toBeGreaterThanOrEqual(0);
     expect(position('echo: first')).toBeLessThan(position('echo: second'));
-    expect(await status(first)).toBe('sent');
-    expect(await status(second)).toBe('sent');
+    // The platform has it before the row says so: wait for the mark.
+    await eventually(async () => (await status(first)) === 'sent', 'the first reply marked sent');
+    await eventually(async () => (await status(second)) === 'sent', 'the second reply marked sent');
   });
 
   it('a reply stops waiting after outboundOrderHold', async () => {
     platform.failText = /echo: stuck/;
     const stuck = await say('buyer-3', 'o-4', 'stuck');
     await eventually(async () => (await status(stuck)) === 'failed', 'the stuck reply to fail once');
+    const askedAt = Date.now(); // the hold cannot start before the message is in
     const next = await say('buyer-3', 'o-5', 'next');
     await eventually(async () => (await status(next)) === 'held', 'the next reply to be held');
-    const heldAt = Date.now();
 
     await eventually(() => position('echo: next') >= 0, 'the next reply after the hold', HOLD_MS + 10_000);
-    expect(Date.now() - heldAt).toBeGreaterThanOrEqual(HOLD_MS - 500);
-    expect(position('echo: stuck')).toBe(-1);
-    expect(await status(stuck)).toBe('failed');
+    expect(Date.now() - askedAt).toBeGreaterThanOrEqual(HOLD_MS);
+    expect(position('echo: stuck')).toBe(-1); // still failing, still retried: not delivered
+    expect(await status(stuck)).not.toBe('sent');
     platform.failText = undefined;
   });
 });
