@@ -138,7 +138,12 @@ export const handoffConfigSchema = z
     hours: businessHoursSchema.optional(),
     /** An agent-owned conversation with no message either way for this long returns to the bot; 0: never. */
     idleTimeout: durationSchema.default(30 * 60_000),
-    /** How often the idle check runs. */
+    /**
+     * A queued conversation no agent claimed for this long returns to the bot, and the visitor
+     * gets `messages.queueTimeout`; 0 (the default): it waits for an agent however long it takes.
+     */
+    queueTimeout: durationSchema.default(0),
+    /** How often the idle and queue-timeout checks run. */
     idleCheckEvery: durationSchema.default(30_000),
     /** How long a console login lasts. */
     sessionTtl: durationSchema.default(12 * 3_600_000),
@@ -155,6 +160,12 @@ export const handoffConfigSchema = z
           .string()
           .default(
             '暂时没有在线的客服，请留言，我们会尽快回复。No agent is online right now; leave a message and we will get back to you.',
+          ),
+        /** Sent when a queued conversation returns to the bot after `queueTimeout`. */
+        queueTimeout: z
+          .string()
+          .default(
+            '抱歉，客服暂时无法接入，已为您转回智能助手；稍后可再次输入“人工”。Sorry, no agent could take your chat in time; the assistant is back — type "human" to try again later.',
           ),
       })
       .prefault({}),

@@ -1,7 +1,7 @@
 /**
  * The agent console of an ingress process, assembled: authentication, presence, the hand-off
- * service, agent replies through the outbound queue, the idle sweeper, and the routers that serve
- * the API, the live stream and the static pages.
+ * service, agent replies through the outbound queue, the hand-off sweeper (idle agents, queue
+ * timeouts), and the routers that serve the API, the live stream and the static pages.
  */
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
@@ -11,7 +11,7 @@ import { AgentPresence } from '../agents/presence.ts';
 import type { HubConfig } from '../config/hub-schema.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { HandoffService } from '../handoff/handoff-service.ts';
-import { startIdleSweeper } from '../handoff/idle-sweeper.ts';
+import { startHandoffSweeper } from '../handoff/sweeper.ts';
 import type { DeadLetters } from '../queue/dead-letters.ts';
 import type { HubQueues } from '../queue/queues.ts';
 import { ReplyDispatcher } from '../queue/reply-dispatch.ts';
@@ -48,10 +48,14 @@ export function createAgentConsole(deps: AgentConsoleDeps): AgentConsole {
   const presence = new AgentPresence(deps.redis, deps.prefix);
   const service = new HandoffService({ store, bus, logger });
   const dispatcher = new ReplyDispatcher(store, deps.queues);
-  const stopSweeper = startIdleSweeper({
+  const stopSweeper = startHandoffSweeper({
     store,
     service,
+    dispatcher,
+    bus,
     idleMs: handoff.idleTimeout,
+    waitMs: handoff.queueTimeout,
+    notice: handoff.messages.queueTimeout,
     everyMs: handoff.idleCheckEvery,
     logger,
   });

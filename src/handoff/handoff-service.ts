@@ -4,6 +4,7 @@
  *
  *   bot ──queue──▶ queued ──claim──▶ agent ──release / idle timeout──▶ bot
  *    └────────────claim (take over)────▶ │ ──transfer──▶ agent (another) or queued (another queue)
+ *   queued ──wait timeout (nobody claimed it)──▶ bot
  *   any open state ──close──▶ closed          (a new visitor message reopens it as bot)
  *
  * Every move is one compare-and-set on the conversation row plus its event-log row, in one
@@ -25,6 +26,7 @@ export const TRANSITIONS = {
   transferToQueue: { from: ['agent'], to: 'queued' },
   close: { from: ['bot', 'queued', 'agent'], to: 'closed' },
   timeout: { from: ['agent'], to: 'bot' },
+  queueTimeout: { from: ['queued'], to: 'bot' },
 } as const satisfies Record<string, { from: readonly ConversationState[]; to: ConversationState }>;
 
 /** 409: the conversation was not in a state that allows the move (someone else acted first). */
@@ -175,6 +177,22 @@ export class HandoffService {
     });
     if (updated) await this.announce(updated, { type: 'state', state: 'bot', assignee: null });
     return updated !== null;
+  }
+
+  /** queued → bot when no agent claimed it in time; false when something happened meanwhile. */
+  async queueTimeOut(conversation: Conversation, waitMs: number): Promise<Conversation | null> {
+    const updated = await this.move(TRANSITIONS.queueTimeout, {
+      conversationId: conversation.id,
+      assignee: null,
+      handoffQueue: null,
+      event: {
+        type: 'timed_out',
+        actor: 'system',
+        data: { queue: conversation.handoffQueue, waitMs },
+      },
+    });
+    if (updated) await this.announce(updated, { type: 'state', state: 'bot', assignee: null });
+    return updated;
   }
 
   private move(

@@ -296,4 +296,15 @@ export abstract class SqlHandoffStore extends SqlDeliveryStore implements Handof
     );
     return rows.map(toConversation);
   }
+
+  async listQueuedSince(queuedBefore: string, limit = 100): Promise<Conversation[]> {
+    // A queued conversation's row changes only when it moves, so updated_at is when it was queued.
+    const rows = await this.db.query<ConversationRow>(
+      `SELECT ${CONVERSATION_COLUMNS} FROM conversations
+       WHERE state = 'queued' AND updated_at < $1::timestamptz
+       ORDER BY updated_at LIMIT $2`,
+      [queuedBefore, limitParam(limit, 100, 1000)],
+    );
+    return rows.map(toConversation);
+  }
 }

@@ -275,4 +275,6 @@ export interface HandoffStore {
   getLastInbound(conversationId: string): Promise<StoredMessage | null>;
   /** Conversations owned by an agent with no message since `idleSince` (ISO), for the idle sweeper. */
   listIdleAgentConversations(idleSince: string, limit?: number): Promise<Conversation[]>;
+  /** Conversations queued (state last changed) before `queuedBefore` (ISO), oldest first. */
+  listQueuedSince(queuedBefore: string, limit?: number): Promise<Conversation[]>;
 }
