@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import { ChannelSendError } from '../../errors.ts';
 import type { OutboundMessage } from '../../messages.ts';
+import { withAttachmentLinks } from '../shared/attachment-links.ts';
 import { httpJson, redactUrl } from '../shared/http.ts';
 import type { SendContext, SendResult } from '../types.ts';
 import type { DingTalkApi } from './api.ts';
@@ -38,7 +39,7 @@ export async function sendDingTalk(
   ctx: SendContext,
 ): Promise<SendResult> {
   const r = msg.replyTo;
-  const content = contentOf(msg);
+  const content = contentOf(msg, ctx.logger);
   const now = (deps.now ?? Date.now)();
   const hook = typeof r.sessionWebhook === 'string' ? r.sessionWebhook : undefined;
   const expires = typeof r.sessionWebhookExpiredTime === 'number' ? r.sessionWebhookExpiredTime : 0;
@@ -56,8 +57,16 @@ export async function sendDingTalk(
   return viaOpenApi(deps, r, content, ctx);
 }
 
-function contentOf(msg: OutboundMessage): Content {
-  const text = msg.text ?? '';
+function contentOf(msg: OutboundMessage, logger: Logger): Content {
+  // The robot APIs used here send no files: URL attachments become links (inline images in markdown).
+  const links = withAttachmentLinks(
+    msg.text ?? '',
+    msg.attachments,
+    msg.kind === 'markdown' ? 'markdown' : 'plain',
+  );
+  if (links.skipped > 0)
+    logger.warn({ count: links.skipped }, 'dingtalk: attachments without a URL are not sent');
+  const text = links.text;
   if (text.trim().length === 0)
     throw new ChannelSendError('dingtalk: nothing to send (empty text)', { retryable: false });
   if (msg.kind === 'markdown') {

@@ -12,10 +12,12 @@
  * @see https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/interaction-management/private-message/send-msg
  * @see https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code (状态码)
  */
+
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ChannelSendError } from '../../errors.ts';
 import type { OutboundMessage } from '../../messages.ts';
+import { withAttachmentLinks } from '../shared/attachment-links.ts';
 import { httpJson, retryAfterSec } from '../shared/http.ts';
 import { redisKey } from '../shared/keys.ts';
 import type { SendContext, SendResult } from '../types.ts';
@@ -53,11 +55,11 @@ export async function sendDouyin(
 ): Promise<SendResult> {
   const replyTo = replyToOf(msg.replyTo);
   const openId = deps.config.openId ?? replyTo.openId;
-  if (msg.attachments.length > 0) {
-    // Images need an upload (tool.image.upload) first: not implemented.
-    ctx.logger.warn({ count: msg.attachments.length }, 'douyin: attachments are not sent (text only)');
-  }
-  const parts = chunk(msg.text?.trim() ?? '', deps.config.maxTextLength);
+  // Images need an upload (tool.image.upload) first, not implemented: URL attachments go as links.
+  const links = withAttachmentLinks(msg.text?.trim() ?? '', msg.attachments, 'plain');
+  if (links.skipped > 0)
+    ctx.logger.warn({ count: links.skipped }, 'douyin: attachments without a URL are not sent');
+  const parts = chunk(links.text, deps.config.maxTextLength);
   if (parts.length === 0)
     throw new ChannelSendError('douyin: nothing to send (empty text)', { retryable: false });
   const ids: string[] = [];

@@ -9,8 +9,10 @@
  * The bridge answers 2xx (optionally `{ "msg_id": … }`); 429/5xx/network are retryable, other
  * statuses are not. It must treat `idempotency_key` as the dedupe key of a reply.
  */
+
 import { ChannelSendError } from '../../errors.ts';
 import type { OutboundMessage } from '../../messages.ts';
+import { httpUrl } from '../shared/attachment-links.ts';
 import { redactUrl, retryAfterSec } from '../shared/http.ts';
 import type { SendContext, SendResult } from '../types.ts';
 import type { TaobaoBridgeConfig } from './config.ts';
@@ -37,11 +39,23 @@ export function buildBridgeReply(
       buyer_open_uid: replyTo.buyerOpenUid,
       msg_type: 'text',
       text: msg.text,
+      attachments: bridgeAttachments(msg),
       in_reply_to: replyTo.msgId,
       idempotency_key: msg.idempotencyKey,
       sent_at: now.getTime(),
     }).filter(([, v]) => v !== undefined),
   );
+}
+
+/** URL attachments for the bridge to send as images/files (the bridge has the seller's session). */
+function bridgeAttachments(
+  msg: OutboundMessage,
+): { url: string; mime?: string; name?: string }[] | undefined {
+  const files = msg.attachments.flatMap((a) => {
+    const url = httpUrl(a.url);
+    return url ? [{ url: url.href, mime: a.mime, name: a.name }] : [];
+  });
+  return files.length > 0 ? files : undefined;
 }
 
 export async function sendTaobao(
@@ -59,10 +73,14 @@ export async function sendTaobao(
   if (!replyTo.buyerNick && !replyTo.buyerOpenUid) {
     throw new ChannelSendError('taobao: the message names no buyer to answer', { retryable: false });
   }
-  if (!msg.text?.trim())
+  const attachments = bridgeAttachments(msg);
+  if (!msg.text?.trim() && !attachments)
     throw new ChannelSendError('taobao: nothing to send (empty text)', { retryable: false });
-  if (msg.attachments.length > 0)
-    ctx.logger.warn({ count: msg.attachments.length }, 'taobao: attachments are not sent (text only)');
+  if (msg.attachments.length > (attachments?.length ?? 0))
+    ctx.logger.warn(
+      { count: msg.attachments.length - (attachments?.length ?? 0) },
+      'taobao: attachments without a URL are not sent',
+    );
 
   const now = (deps.now ?? (() => new Date()))();
   const body = JSON.stringify(buildBridgeReply(msg, replyTo, now));

@@ -91,6 +91,32 @@ describe('session webhook', () => {
     });
   });
 
+  it('URL attachments travel as links, or as inline images in markdown', async () => {
+    const withFiles = (text: string, kind: OutboundMessage['kind']) => ({
+      ...reply(replyToOf({}), text, kind),
+      attachments: [
+        { url: 'https://cdn.example.com/size-chart.png', mime: 'image/png' },
+        { url: 'https://cdn.example.com/returns.pdf', name: 'Returns form' },
+      ],
+    });
+    await adapter().send(withFiles('尺码表', 'text'), ctx);
+    expect(fake.calls[0]?.body).toEqual({
+      msgtype: 'text',
+      text: {
+        content:
+          '尺码表\nsize-chart.png: https://cdn.example.com/size-chart.png\nReturns form: https://cdn.example.com/returns.pdf',
+      },
+    });
+    await adapter().send(withFiles('## 尺码表', 'markdown'), ctx);
+    expect(fake.calls[1]?.body).toMatchObject({
+      msgtype: 'markdown',
+      markdown: {
+        title: '尺码表',
+        text: '## 尺码表\n![size-chart.png](https://cdn.example.com/size-chart.png)\n[Returns form](https://cdn.example.com/returns.pdf)',
+      },
+    });
+  });
+
   it('a webhook DingTalk refuses as expired falls back to the OpenAPI', async () => {
     const replyTo = replyToOf({});
     fake.expiredSessions.add(new URL(String(replyTo.sessionWebhook)).searchParams.get('session')!);

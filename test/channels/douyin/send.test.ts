@@ -61,6 +61,17 @@ describe('send', () => {
     expect(res.platformMessageId).toMatch(/^@srv/);
   });
 
+  it('a URL attachment goes as a link after the text (no image upload)', async () => {
+    const dy = adapter(env, { apiBase: api.baseUrl });
+    const before = api.delivered.length;
+    const message = { ...reply('尺码表见下'), attachments: [{ url: 'https://cdn.example.com/size.png' }] };
+    await dy.send(message, ctx());
+    const [sent] = api.delivered.slice(before);
+    expect(sent?.body).toEqual(
+      buildReplyBody(replyTo, '尺码表见下\nsize.png: https://cdn.example.com/size.png', 'im_reply_msg'),
+    );
+  });
+
   it('shares one token between sends and between adapter instances (Redis), fetching it once', async () => {
     const pattern = `${env.keyPrefix}:douyin:${CLIENT_KEY}:client-token:*`;
     for (const k of await env.redis.keys(pattern)) await env.redis.del(k);

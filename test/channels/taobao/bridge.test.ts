@@ -198,6 +198,27 @@ describe('send (reply through the bridge callback)', () => {
     expect(res.platformMessageId).toMatch(/^qn-\d+$/);
   });
 
+  it('URL attachments ride along for the bridge to send; a media id alone cannot', async () => {
+    const draft = tb.parse(request(bridgeMessages.text)).messages[0]!;
+    const message = {
+      ...reply(draft.replyTo, ''),
+      attachments: [
+        { url: 'https://cdn.example.com/size-chart.png', mime: 'image/png', name: 'Size chart' },
+        { mediaId: 'only-a-platform-id' },
+      ],
+    };
+    await live().send(message, ctx());
+    expect(bridge.rejected).toEqual([]);
+    expect(bridge.accepted.at(-1)!.body).toMatchObject({
+      text: '',
+      attachments: [{ url: 'https://cdn.example.com/size-chart.png', mime: 'image/png', name: 'Size chart' }],
+    });
+    // Nothing at all to send is still refused.
+    await expect(
+      live().send({ ...reply(draft.replyTo, ''), attachments: [{ mediaId: 'x' }] }, ctx()),
+    ).rejects.toMatchObject({ retryable: false });
+  });
+
   it('a reply signed with a stale clock is refused by the bridge (its check works) and not retried', async () => {
     const stale = adapter(
       env,
