@@ -1,6 +1,6 @@
 /** Health, readiness, metrics, CORS and the admin API's token check. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import { eventually, startTestHub, type TestHub } from '../helpers/hub.ts';
 import { ECHO_WORKFLOW } from '../helpers/workflows.ts';
 
 describe('HTTP surface', () => {
@@ -33,7 +33,12 @@ describe('HTTP surface', () => {
       wait: true,
     });
     await t.post('/v1/chat/send', { session_id: body.session_id, text: 'count me', client_msg_id: 'm1' });
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    // The visitor has the reply a moment before the worker counts the delivery: poll for it.
+    const patterns = [/switchboard_outbound_deliveries_total\{channel="web",result="sent"\} [1-9]/];
+    const text = await eventually(async () => {
+      const scraped = await (await fetch(`${t.url}/metrics`)).text();
+      return patterns.every((p) => p.test(scraped)) ? scraped : null;
+    }, 'the delivery to be counted');
     expect(text).toMatch(/switchboard_inbound_messages_total\{channel="web",outcome="queued"\} [1-9]/);
     expect(text).toMatch(/switchboard_inbound_messages_total\{channel="web",outcome="duplicate"\} [1-9]/);
     expect(text).toMatch(/switchboard_outbound_deliveries_total\{channel="web",result="sent"\} [1-9]/);
