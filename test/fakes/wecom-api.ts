@@ -1,12 +1,14 @@
 /**
  * A local fake of the WeCom server API on 127.0.0.1, speaking the real wire protocol:
- * gettoken, message/send, kf/sync_msg, kf/send_msg. It issues and checks access tokens (errcodes
+ * gettoken, message/send, kf/sync_msg, kf/send_msg, media/upload (multipart, parsed for real).
+ * It issues and checks access tokens (errcodes
  * 41001/40014/42001 like the platform), records every request, and has knobs for the failure
  * modes the adapter must survive (token expiry mid-stream, paging, transient errors).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseMultipart } from './multipart.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -15,6 +17,27 @@ export interface RecordedRequest {
   body: unknown;
   at: number;
 }
+
+/** One accepted media/upload: what the client really put in the multipart body. */
+export interface FakeUpload {
+  type: string;
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+  length: number;
+  /** The secret whose token made the call (app or kf). */
+  secret: string;
+  mediaId: string;
+}
+
+const MB = 1024 * 1024;
+/** The platform's documented upload limits; every file must have at least 5 bytes. */
+const UPLOAD_LIMITS: Record<string, number> = {
+  image: 10 * MB,
+  voice: 2 * MB,
+  video: 10 * MB,
+  file: 20 * MB,
+};
 
 export interface FakeKfMessage {
   msgid: string;
@@ -45,6 +68,8 @@ export class FakeWeComApi {
   readonly kfLog = new Map<string, FakeKfMessage[]>();
   /** Callback tokens sync_msg refuses (expired after their 10 minutes). */
   readonly staleKfTokens = new Set<string>();
+  /** Accepted media/upload calls, in order. */
+  readonly uploads: FakeUpload[] = [];
   /** Users message/send reports in `invaliduser`. */
   readonly invalidUsers = new Set<string>();
   gettokenCalls = 0;
@@ -127,7 +152,20 @@ export class FakeWeComApi {
     const query = Object.fromEntries(url.searchParams);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    if (url.pathname === '/cgi-bin/media/upload') {
+      this.requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query,
+        body: undefined,
+        at: Date.now(),
+      });
+      const tokenError = this.#checkToken(query.access_token);
+      if (tokenError) return send(res, tokenError);
+      return send(res, this.#upload(query, req.headers['content-type'] ?? '', raw));
+    }
+    const text = raw.toString('utf8');
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -206,6 +244,37 @@ export class FakeWeComApi {
       return { errcode: 45002, errmsg: 'content size out of limit' };
     const invalid = b.touser.split('|').filter((u) => this.invalidUsers.has(u));
     return { errcode: 0, errmsg: 'ok', invaliduser: invalid.join('|'), msgid: `msg_${++this.#msgSeq}` };
+  }
+
+  /** @see https://developer.work.weixin.qq.com/document/path/90253 (the wire format the fake checks) */
+  #upload(q: Record<string, string>, contentType: string, raw: Buffer): Record<string, unknown> {
+    const limit = UPLOAD_LIMITS[q.type ?? ''];
+    if (limit === undefined) return { errcode: 40004, errmsg: 'invalid media type' };
+    if (!/^multipart\/form-data\b/i.test(contentType))
+      return { errcode: 41005, errmsg: 'media data missing' };
+    const parts = parseMultipart(raw, contentType);
+    if (!parts) return { errcode: 47001, errmsg: 'data format error' };
+    const media = parts.find((p) => p.name === 'media' && p.filename !== undefined);
+    if (!media?.filename) return { errcode: 41005, errmsg: 'media data missing' };
+    if (media.data.length < 5 || media.data.length > limit)
+      return { errcode: 40006, errmsg: 'invalid file size' };
+    const mediaId = `media_${q.type}_${++this.#msgSeq}_${randomBytes(4).toString('hex')}`;
+    this.uploads.push({
+      type: q.type ?? '',
+      filename: media.filename,
+      contentType: media.contentType ?? '',
+      bytes: media.data,
+      length: media.data.length,
+      secret: this.#tokens.get(q.access_token ?? '')?.secret ?? '',
+      mediaId,
+    });
+    return {
+      errcode: 0,
+      errmsg: '',
+      type: q.type,
+      media_id: mediaId,
+      created_at: String(Math.floor(Date.now() / 1000)),
+    };
   }
 
   #syncMsg(b: Record<string, unknown>): Record<string, unknown> {

@@ -15,6 +15,8 @@ export interface HttpJsonResponse {
 export interface HttpJsonOptions {
   method?: 'GET' | 'POST';
   body?: unknown;
+  /** A multipart/form-data body instead of JSON (fetch sets the boundary). */
+  form?: FormData;
   headers?: Record<string, string>;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -26,14 +28,15 @@ export async function httpJson(url: string, opts: HttpJsonOptions = {}): Promise
   if (opts.signal) signals.push(opts.signal);
   let res: Response;
   try {
+    const isJson = opts.body !== undefined;
     res = await fetch(url, {
-      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+      method: opts.method ?? (isJson || opts.form ? 'POST' : 'GET'),
       headers: {
         accept: 'application/json',
-        ...(opts.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+        ...(isJson ? { 'content-type': 'application/json; charset=utf-8' } : {}),
         ...opts.headers,
       },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: isJson ? JSON.stringify(opts.body) : opts.form,
       signal: AbortSignal.any(signals),
     });
   } catch (err) {

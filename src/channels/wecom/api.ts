@@ -2,6 +2,8 @@
  * WeCom server API client: access token per (corp, secret) shared through Redis, one transparent
  * token refresh when the platform says the token expired, and errcodes mapped to retry semantics.
  *
+ * JSON calls (`post`) and multipart uploads (`uploadMedia`) share that one token path.
+ *
  * @see https://developer.work.weixin.qq.com/document/path/91039 (获取access_token)
  * @see https://developer.work.weixin.qq.com/document/path/90313 (全局错误码)
  */
@@ -9,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ChannelSendError } from '../../errors.ts';
 import { AccessTokenCache } from '../shared/access-token.ts';
-import { httpJson, redactUrl, retryAfterSec } from '../shared/http.ts';
+import { type HttpJsonResponse, httpJson, redactUrl, retryAfterSec } from '../shared/http.ts';
 import { redisKey } from '../shared/keys.ts';
 
 /** 40014 invalid access_token, 42001 access_token expired: fetch a new one and try once more. */
@@ -49,6 +51,27 @@ export interface WeComResult {
   [k: string]: unknown;
 }
 
+/** Temporary media types of `media/upload`. */
+export type WeComMediaType = 'image' | 'voice' | 'video' | 'file';
+
+/** One file for `media/upload`; `filename` is what recipients see for a file message. */
+export interface MediaFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  filename: string;
+  contentType: string;
+}
+
+export interface UploadedMedia extends WeComResult {
+  type: string;
+  media_id: string;
+  created_at: string;
+}
+
+/** Short, stable stand-in for a secret in Redis keys (the secret itself never goes to Redis). */
+export function secretHash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 16);
+}
+
 export class WeComApi {
   readonly #o: WeComApiOptions;
   readonly #tokens = new Map<string, AccessTokenCache>();
@@ -61,10 +84,9 @@ export class WeComApi {
   tokens(secret: string): AccessTokenCache {
     let cache = this.#tokens.get(secret);
     if (!cache) {
-      const secretHash = createHash('sha256').update(secret).digest('hex').slice(0, 16);
       cache = new AccessTokenCache({
         redis: this.#o.redis,
-        key: redisKey(this.#o.keyPrefix, 'wecom', 'token', this.#o.corpId, secretHash),
+        key: redisKey(this.#o.keyPrefix, 'wecom', 'token', this.#o.corpId, secretHash(secret)),
         fetch: () => this.#fetchToken(secret),
       });
       this.#tokens.set(secret, cache);
@@ -76,17 +98,49 @@ export class WeComApi {
    * POST `path?access_token=…` with a JSON body. Refreshes the token once on 40014/42001, throws
    * `WeComApiError` on any other non-zero errcode.
    */
-  async post<T extends WeComResult>(
-    path: string,
-    body: unknown,
+  post<T extends WeComResult>(path: string, body: unknown, secret: string, signal?: AbortSignal): Promise<T> {
+    return this.#withToken<T>(path, {}, secret, (url) =>
+      httpJson(url, { body, timeoutMs: this.#o.timeoutMs, signal }),
+    );
+  }
+
+  /**
+   * Upload temporary media (valid 3 days): multipart/form-data with one file part named `media`.
+   * Same token handling and errcode mapping as `post`.
+   *
+   * @see https://developer.work.weixin.qq.com/document/path/90253 (上传临时素材)
+   */
+  async uploadMedia(
+    type: WeComMediaType,
+    file: MediaFile,
     secret: string,
-    signal?: AbortSignal,
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<UploadedMedia> {
+    const path = '/cgi-bin/media/upload';
+    const timeoutMs = opts.timeoutMs ?? this.#o.timeoutMs;
+    // A fresh form per attempt: a retried request must not reuse a consumed body.
+    const data = await this.#withToken<UploadedMedia>(path, { type }, secret, (url) =>
+      httpJson(url, { form: mediaForm(file), timeoutMs, signal: opts.signal }),
+    );
+    if (typeof data.media_id !== 'string' || data.media_id.length === 0) {
+      throw new ChannelSendError(`wecom ${path}: answer without media_id`, { retryable: false });
+    }
+    return data;
+  }
+
+  /** One call with a token in the query; on 40014/42001 a new token and exactly one more try. */
+  async #withToken<T extends WeComResult>(
+    path: string,
+    query: Record<string, string>,
+    secret: string,
+    request: (url: string) => Promise<HttpJsonResponse>,
   ): Promise<T> {
     const tokens = this.tokens(secret);
+    const extra = new URLSearchParams(query).toString();
     for (let attempt = 0; ; attempt++) {
       const token = await tokens.get();
-      const url = `${this.#o.apiBase}${path}?access_token=${encodeURIComponent(token)}`;
-      const res = await httpJson(url, { body, timeoutMs: this.#o.timeoutMs, signal });
+      const url = `${this.#o.apiBase}${path}?access_token=${encodeURIComponent(token)}${extra ? `&${extra}` : ''}`;
+      const res = await request(url);
       const data = checkHttp(url, res.status, res.json, res.headers) as T;
       if (TOKEN_ERRCODES.has(data.errcode) && attempt === 0) {
         await tokens.invalidate(token);
@@ -127,4 +181,10 @@ function checkHttp(url: string, status: number, json: unknown, headers: Headers)
     });
   }
   return json as WeComResult;
+}
+
+function mediaForm(file: MediaFile): FormData {
+  const form = new FormData();
+  form.append('media', new Blob([file.bytes], { type: file.contentType }), file.filename);
+  return form;
 }

@@ -39,6 +39,8 @@ export const wecomConfigSchema = z.strictObject({
   timestampTolerance: durationSchema.default(5 * 60_000),
   /** Timeout of one platform API call. */
   requestTimeout: durationSchema.default(10_000),
+  /** Timeout of downloading one URL attachment, and of uploading it to WeCom (files go up to 20 MB). */
+  mediaTimeout: durationSchema.default(60_000),
   kf: z
     .strictObject({
       /** Handle `kf_msg_or_event` callbacks: pull with kf/sync_msg, reply with kf/send_msg. */

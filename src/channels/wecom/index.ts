@@ -3,7 +3,7 @@
  *
  * Ingress: `GET/POST /webhooks/wecom/:id` → `verify` (signature, timestamp, decrypt, receive id) →
  * `parse` (drafts; a `kf_msg_or_event` starts a background kf/sync_msg pull whose drafts go through
- * `runtime.ingest`). Egress: `send` via message/send or kf/send_msg.
+ * `runtime.ingest`). Egress: `send` via message/send or kf/send_msg, URL attachments uploaded first.
  */
 import { UnavailableError } from '../../errors.ts';
 import type { InboundDraft, OutboundMessage } from '../../messages.ts';
@@ -21,6 +21,7 @@ import { WeComApi } from './api.ts';
 import { type WeComConfig, wecomConfigSchema } from './config.ts';
 import { type KfSyncDeps, type KfSyncResult, syncKfMessages } from './kf-sync.ts';
 import { KfSyncTrigger } from './kf-trigger.ts';
+import { WeComMedia } from './media.ts';
 import { parseWeComMessage } from './parse.ts';
 import { sendWeCom } from './send.ts';
 import { type VerifiedWeCom, verifyWeComRequest } from './verify.ts';
@@ -39,6 +40,8 @@ export class WeComAdapter implements ChannelAdapter {
   readonly config: WeComConfig;
   readonly api: WeComApi;
   readonly kf: KfSyncTrigger;
+  /** URL attachments → media ids; one per adapter so concurrent sends share uploads. */
+  readonly media: WeComMedia;
   readonly #deps: AdapterDeps;
   readonly #keyPrefix: string;
   readonly #opts: WeComAdapterOptions;
@@ -57,6 +60,13 @@ export class WeComAdapter implements ChannelAdapter {
       redis: deps.redis,
       keyPrefix: this.#keyPrefix,
       timeoutMs: config.requestTimeout,
+    });
+    this.media = new WeComMedia({
+      api: this.api,
+      redis: deps.redis,
+      keyPrefix: this.#keyPrefix,
+      corpId: config.corpId,
+      timeoutMs: config.mediaTimeout,
     });
     this.kf = new KfSyncTrigger(this.kfSyncDeps());
   }
@@ -115,6 +125,7 @@ export class WeComAdapter implements ChannelAdapter {
         redis: this.#deps.redis,
         keyPrefix: this.#keyPrefix,
         logger: ctx.logger,
+        media: this.media,
         now: this.#opts.now,
       },
       message,

@@ -6,6 +6,9 @@
  * resumes where it stopped instead of repeating the first parts. Every part first reserves a slot
  * in the shared rate limiter: WeCom drops what exceeds its limits, we delay it instead.
  *
+ * URL attachments are turned into media ids (media.ts) before the first part goes out, so a file
+ * that cannot be fetched fails the whole reply instead of sending its text alone.
+ *
  * @see https://developer.work.weixin.qq.com/document/path/90236 (发送应用消息)
  * @see https://developer.work.weixin.qq.com/document/path/94677 (微信客服 · 发送消息)
  */
@@ -19,6 +22,7 @@ import { splitUtf8 } from '../shared/split-text.ts';
 import type { SendContext, SendResult } from '../types.ts';
 import type { WeComApi, WeComResult } from './api.ts';
 import type { WeComConfig } from './config.ts';
+import type { ResolvedMedia, WeComMedia } from './media.ts';
 
 /** Documented maximum of text/markdown `content`, in bytes. */
 export const WECOM_TEXT_MAX_BYTES = 2048;
@@ -33,6 +37,7 @@ export interface WeComSendDeps {
   redis: Redis;
   keyPrefix: string;
   logger: Logger;
+  media: WeComMedia;
   now?: () => number;
 }
 
@@ -43,7 +48,8 @@ type Target =
 type Part =
   | { msgtype: 'text'; text: { content: string } }
   | { msgtype: 'markdown'; markdown: { content: string } }
-  | { msgtype: 'image' | 'file'; image?: { media_id: string }; file?: { media_id: string } };
+  | { msgtype: 'image'; image: { media_id: string } }
+  | { msgtype: 'file'; file: { media_id: string } };
 
 export async function sendWeCom(
   deps: WeComSendDeps,
@@ -51,7 +57,8 @@ export async function sendWeCom(
   ctx: SendContext,
 ): Promise<SendResult> {
   const target = targetOf(msg.replyTo, deps.config);
-  const parts = partsOf(msg, target);
+  const media = await mediaOf(deps, msg, secretOf(target, deps.config), ctx.signal);
+  const parts = partsOf(msg, target, media);
   const sentIds: string[] = [];
   for (const [i, part] of parts.entries()) {
     const doneKey = redisKey(deps.keyPrefix, 'wecom', 'sent', msg.idempotencyKey, i);
@@ -91,7 +98,32 @@ function targetOf(replyTo: Record<string, unknown>, config: WeComConfig): Target
   return { mode: 'app', touser, agentid: Number.isInteger(agentid) ? agentid : config.agentId };
 }
 
-function partsOf(msg: OutboundMessage, target: Target): Part[] {
+/**
+ * Each attachment as the media it is sent as: a given `mediaId` as-is, a URL uploaded (or found in
+ * the cache). Uploaded with the secret that sends, so the media id belongs to the same app.
+ */
+async function mediaOf(
+  deps: WeComSendDeps,
+  msg: OutboundMessage,
+  secret: string,
+  signal: AbortSignal,
+): Promise<ResolvedMedia[]> {
+  const out: ResolvedMedia[] = [];
+  // One at a time: attachments are few, and parallel 20 MB downloads would only compete.
+  for (const a of msg.attachments) {
+    if (a.mediaId) {
+      const isImage = msg.kind === 'image' || (a.mime?.startsWith('image/') ?? false);
+      out.push({ type: isImage ? 'image' : 'file', mediaId: a.mediaId });
+    } else if (a.url) {
+      out.push(await deps.media.resolve({ url: a.url, mime: a.mime, name: a.name }, secret, signal));
+    } else {
+      throw new ChannelSendError('wecom: an attachment needs a mediaId or a url', { retryable: false });
+    }
+  }
+  return out;
+}
+
+function partsOf(msg: OutboundMessage, target: Target, media: ResolvedMedia[]): Part[] {
   const parts: Part[] = [];
   const text = msg.text ?? '';
   // 微信客服 has no markdown message type: customers get the plain text.
@@ -103,25 +135,21 @@ function partsOf(msg: OutboundMessage, target: Target): Part[] {
         : { msgtype: 'text', text: { content: chunk } },
     );
   }
-  for (const a of msg.attachments) {
-    if (!a.mediaId) {
-      throw new ChannelSendError(
-        'wecom: attachments must be uploaded media (mediaId); URL upload is not supported',
-        {
-          retryable: false,
-        },
-      );
-    }
-    const isImage = msg.kind === 'image' || (a.mime?.startsWith('image/') ?? false);
+  for (const m of media) {
     parts.push(
-      isImage
-        ? { msgtype: 'image', image: { media_id: a.mediaId } }
-        : { msgtype: 'file', file: { media_id: a.mediaId } },
+      m.type === 'image'
+        ? { msgtype: 'image', image: { media_id: m.mediaId } }
+        : { msgtype: 'file', file: { media_id: m.mediaId } },
     );
   }
   if (parts.length === 0)
     throw new ChannelSendError('wecom: nothing to send (empty text, no attachments)', { retryable: false });
   return parts;
+}
+
+/** 微信客服 calls may use their own secret; app calls use the app secret. */
+function secretOf(target: Target, config: WeComConfig): string {
+  return target.mode === 'kf' ? (config.kf.secret ?? config.secret) : config.secret;
 }
 
 /** Wait briefly for a rate-limit slot, or hand the message back to the queue with a delay. */
@@ -161,8 +189,8 @@ async function callSend(
   part: Part,
   signal: AbortSignal,
 ): Promise<WeComResult> {
+  const secret = secretOf(target, deps.config);
   if (target.mode === 'kf') {
-    const secret = deps.config.kf.secret ?? deps.config.secret;
     /** @see https://developer.work.weixin.qq.com/document/path/94677 */
     return deps.api.post(
       '/cgi-bin/kf/send_msg',
@@ -175,7 +203,7 @@ async function callSend(
   const res = await deps.api.post<WeComResult & { invaliduser?: string }>(
     '/cgi-bin/message/send',
     { touser: target.touser, agentid: target.agentid, safe: 0, ...part },
-    deps.config.secret,
+    secret,
     signal,
   );
   // errcode 0 with the user listed as invalid means nobody received it (left the corp, outside
