@@ -34,6 +34,7 @@
       retrying: 'not sent yet — retrying…',
       roles: { visitor: 'You', bot: 'Assistant', agent: 'Agent', system: 'Notice' },
       unread: (n) => `${n} unread`,
+      image: 'image',
     },
     'zh-CN': {
       open: '在线咨询',
@@ -54,6 +55,7 @@
       retrying: '发送失败，正在重试…',
       roles: { visitor: '我', bot: '智能助手', agent: '客服', system: '通知' },
       unread: (n) => `${n} 条未读`,
+      image: '图片',
     },
   };
   const langOf = (l) => (/^zh/i.test(l || '') ? 'zh-CN' : 'en');
@@ -162,6 +164,74 @@
       rendered.set(id, li);
     }
     log.append(li);
+    scroll();
+    return li;
+  };
+  // ── attachments ─────────────────────────────────────────────────────────────────────────────
+  // Only http(s) URLs become src/href: a message must never be able to run script (javascript:)
+  // or smuggle content (data:). Relative URLs are the hub's.
+  const safeUrl = (raw) => {
+    if (typeof raw !== 'string') return null;
+    try {
+      const u = new URL(raw, base);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+    } catch {
+      return null;
+    }
+  };
+  const isImage = (a, u) => (a.mime ? /^image\//i.test(a.mime) : /\.(png|jpe?g|gif|webp)$/i.test(u.pathname));
+  const fileName = (a, u) => {
+    if (a.name) return a.name;
+    const last = u.pathname.split('/').pop();
+    try {
+      return decodeURIComponent(last) || u.hostname;
+    } catch {
+      return last;
+    }
+  };
+  const formatSize = (n) => {
+    const units = ['B', 'KB', 'MB', 'GB'];
+    let i = 0;
+    for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+    return `${i ? n.toFixed(n < 10 ? 1 : 0) : n} ${units[i]}`;
+  };
+  // A loaded image makes the log taller: stay at the bottom if the reader was there. Content that
+  // grows fires no scroll event, so the flag still says where the reader last was. (`load` does
+  // not bubble; a capturing listener sees every image's.)
+  let atBottom = true;
+  log.addEventListener('scroll', () => {
+    atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  });
+  log.addEventListener('load', () => atBottom && scroll(), true);
+  const attachmentNode = (a) => {
+    const u = safeUrl(a?.url);
+    if (!u) return null; // a platform media id only: nothing a visitor's browser could fetch
+    const link = el('a', 'file');
+    link.href = u.href;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    if (isImage(a, u)) {
+      const img = el('img');
+      img.alt = a.name || t.image;
+      img.loading = 'lazy';
+      img.src = u.href;
+      link.className = 'image';
+      link.append(img);
+    } else {
+      link.textContent = fileName(a, u);
+      if (typeof a.size === 'number') link.append(el('span', 'size', formatSize(a.size)));
+    }
+    return link;
+  };
+  /** A stored or live message as a bubble: text (unless empty with attachments), then attachments. */
+  const addMessage = (m) => {
+    const li = addBubble(m.role, m.text ?? '', m.id, undefined, m.agent_name);
+    const nodes = (Array.isArray(m.attachments) ? m.attachments : []).map(attachmentNode).filter(Boolean);
+    if (nodes.length === 0) return li;
+    if (!m.text) li.querySelector('.text').remove();
+    const box = el('div', 'files');
+    box.append(...nodes);
+    li.append(box);
     scroll();
     return li;
   };
@@ -314,7 +384,7 @@
       for (const [key, st] of streams) if (st.inReplyTo === m.in_reply_to || !st.inReplyTo) streamKey ??= key;
     }
     showTyping(false);
-    const li = addBubble(m.role, m.text ?? '', m.id, undefined, m.agent_name);
+    const li = addMessage(m);
     if (streamKey !== undefined) {
       streams.get(streamKey).li.replaceWith(li);
       streams.delete(streamKey);
@@ -408,7 +478,7 @@
       if (!res.ok) return;
       const { messages } = await res.json();
       for (const m of messages) {
-        if (!rendered.has(m.id)) addBubble(m.role, m.text ?? '', m.id, undefined, m.agent_name);
+        if (!rendered.has(m.id)) addMessage(m);
         saved.lastId = m.id;
       }
       persist();

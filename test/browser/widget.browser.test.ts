@@ -1,7 +1,7 @@
 /**
  * The widget on someone else's site: embedded cross-origin with data- attributes (Chinese UI,
  * own colour, title and greeting), surviving a network cut without losing or doubling a message,
- * and showing an answer while it is streamed.
+ * and showing an answer while it is streamed (the finished reply, with its attachment, in its place).
  */
 import { createServer, type Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, collectErrors, launchBrowser, PHONE, screenshot } from '../fakes/browser.ts';
 import { type CuttableProxy, startProxy } from '../fakes/browser-proxy.ts';
 import { ADMIN_TOKEN, type ConsoleClient, conversationPath, createAgent } from '../helpers/console.ts';
-import { eventually, FAST_QUEUE_YAML, startTestHub, type TestHub } from '../helpers/hub.ts';
+import { FAST_QUEUE_YAML, startTestHub, type TestHub } from '../helpers/hub.ts';
 import { ECHO_WORKFLOW } from '../helpers/workflows.ts';
 
 const hostPage = (hub: string) => `<!doctype html><html><head><meta charset="utf-8">
@@ -73,7 +73,8 @@ describe.skipIf(!chromiumAvailable())('the widget embedded on another site', () 
       'rgb(10, 125, 79)',
     );
     await say('你好');
-    await expect.poll(() => texts('bot')).toEqual(['echo: 你好']);
+    // The first answer of a fresh hub (session, stream, job) can take a few seconds under load.
+    await expect.poll(() => texts('bot'), { timeout: 10_000 }).toEqual(['echo: 你好']);
   });
 
   it('a network cut loses nothing and doubles nothing', { timeout: 60_000 }, async () => {
@@ -140,9 +141,22 @@ describe.skipIf(!chromiumAvailable())('the widget embedded on another site', () 
     await second.locator('button.bubble').click();
     await expect.poll(() => second.locator('li.streaming .text').textContent()).toBe('Streamed');
     sse.push('event: delta\ndata: {"in_reply_to":"m_q","stream_id":"s1","index":2,"text":"","done":true}');
-    sse.push(
-      'id: o_final\nevent: message\ndata: {"id":"o_final","role":"bot","kind":"text","text":"Streamed answer.","in_reply_to":"m_q","created_at":"2025-01-01T00:00:00Z"}',
-    );
+    // The finished reply carries a file: it replaces the streamed bubble and shows the file too.
+    const guide = {
+      url: 'https://cdn.example.com/guides/size-guide.pdf',
+      mime: 'application/pdf',
+      size: 20480,
+    };
+    const final = {
+      id: 'o_final',
+      role: 'bot',
+      kind: 'text',
+      text: 'Streamed answer.',
+      attachments: [guide],
+      in_reply_to: 'm_q',
+      created_at: '2025-01-01T00:00:00Z',
+    };
+    sse.push(`id: o_final\nevent: message\ndata: ${JSON.stringify(final)}`);
     // The recorded stream asks for a long `retry`: the rest comes with a fresh page load.
     await second.reload();
     await second.locator('button.bubble').click();
@@ -150,6 +164,12 @@ describe.skipIf(!chromiumAvailable())('the widget embedded on another site', () 
       .poll(() => second.locator('li.msg.bot:not(.greeting) .text').last().textContent())
       .toBe('Streamed answer.');
     expect(await second.locator('li.streaming').count()).toBe(0);
+    // No name: the link shows the URL's last segment; the size is human-readable.
+    const file = second.locator('li.msg.bot:not(.greeting)').last().locator('a.file');
+    expect(await file.count()).toBe(1);
+    expect(await file.getAttribute('href')).toBe(guide.url);
+    expect(await file.textContent()).toBe('size-guide.pdf20 KB');
+    expect(await file.locator('.size').textContent()).toBe('20 KB');
     expect(secondErrors).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // One conversation: header with the hand-off actions, the full history (messages and hand-off
 // events, each bot reply with its run trace), and the reply box for the owning agent.
 import { ApiError, api, clientId, conversationPath } from './api.js';
+import { renderAttachments } from './attachments.js';
 import { channelBadge, h, replace, stateBadge, time } from './dom.js';
 import { renderRun } from './trace.js';
 
@@ -39,6 +40,20 @@ export class Conversation {
       this.sendButton,
     );
     this.element = h('div.conversation', {}, this.header, this.log, this.notice, this.form);
+    // A loaded image makes the log taller: stay at the bottom if the agent was there. Content that
+    // grows fires no scroll event, so the flag still says where the agent last was. (`load` does
+    // not bubble; a capturing listener sees every image's.)
+    this.atBottom = true;
+    this.log.addEventListener('scroll', () => {
+      this.atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    });
+    this.log.addEventListener(
+      'load',
+      () => {
+        if (this.atBottom) this.log.scrollTop = this.log.scrollHeight;
+      },
+      true,
+    );
     this.loading = null;
   }
 
@@ -216,7 +231,8 @@ export class Conversation {
             )
           : null,
       ),
-      h('div.msg-text', {}, m.text ?? `[${m.kind}]`),
+      messageText(m),
+      renderAttachments(m),
       trace,
     );
   }
@@ -261,6 +277,12 @@ export class Conversation {
     await attempt();
     this.input.focus();
   }
+}
+
+/** The text; none when only attachments were sent; `[kind]` when there is nothing at all. */
+function messageText(m) {
+  if (!m.text && m.attachments?.length) return null;
+  return h('div.msg-text', {}, m.text ?? `[${m.kind}]`);
 }
 
 const EVENT_TEXT = {

@@ -8,9 +8,11 @@ import express, { type Router } from 'express';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../console/public/', import.meta.url));
 
+// Images may come from anywhere: attachments live on the business's CDN or the platform's media
+// hosts. Everything that can run or send stays 'self'.
 const SECURITY_HEADERS = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: https: http:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',

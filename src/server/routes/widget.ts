@@ -50,7 +50,7 @@ export function widgetRoutes(opts: WidgetRouteOptions): Router {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-cache',
       'Content-Security-Policy':
-        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data: https: http:; base-uri 'none'",
       'X-Content-Type-Options': 'nosniff',
     });
     res.send(page);
