@@ -48,7 +48,7 @@ it('kb answers without vectors when embeddings time out, and the open breaker sp
   const calls = openai.embeddingCalls.length;
   const started = performance.now();
   const skipped = await runWith(runtime, aiKinds(sources), yaml, 'Can I pay in installments?');
-  expect(performance.now() - started).toBeLessThan(100);
+  expect(performance.now() - started).toBeLessThan(250); // not waiting out the 300 ms timeout
   expect(skipped.steps[0]?.output).toMatchObject({
     top: { id: 'installments' },
     degraded: 'embeddings: circuit breaker is open after repeated failures; not called',
