@@ -25,7 +25,7 @@ export function withAttachmentLinks(
       skipped++;
       continue;
     }
-    const name = a.name ?? lastSegment(url) ?? 'attachment';
+    const name = a.name ?? urlFileName(url) ?? 'attachment';
     if (style === 'plain') lines.push(`${name}: ${url.href}`);
     else
       lines.push(
@@ -47,7 +47,8 @@ export function httpUrl(raw: string | undefined): URL | undefined {
   }
 }
 
-function lastSegment(url: URL): string | undefined {
+/** The URL's last path segment, decoded: what a file behind it is called when nobody named it. */
+export function urlFileName(url: URL): string | undefined {
   const segment = url.pathname.split('/').filter(Boolean).pop();
   if (!segment) return undefined;
   try {

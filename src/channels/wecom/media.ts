@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ChannelSendError, errorMessage } from '../../errors.ts';
+import { httpUrl, urlFileName } from '../shared/attachment-links.ts';
 import { retryAfterSec } from '../shared/http.ts';
 import { redisKey } from '../shared/keys.ts';
 import { type MediaFile, secretHash, type WeComApi, type WeComMediaType } from './api.ts';
@@ -210,16 +211,7 @@ function filenameOf(
   type: SendableMediaType,
   mime: string | undefined,
 ): string {
-  let name = given;
-  if (!name) {
-    const last = url.pathname.split('/').pop() ?? '';
-    try {
-      name = decodeURIComponent(last);
-    } catch {
-      name = last;
-    }
-  }
-  name ||= 'attachment';
+  let name = given || urlFileName(url) || 'attachment';
   // WeCom checks image uploads by format; give an extension-less image the one its mime implies.
   if (type === 'image' && !/\.(jpe?g|png)$/i.test(name)) name += mime === 'image/png' ? '.png' : '.jpg';
   return name;
@@ -227,15 +219,8 @@ function filenameOf(
 
 /** Only http(s) URLs are downloaded; anything else is a workflow mistake, not a transient error. */
 function httpUrlOf(raw: string): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-    throw new ChannelSendError('wecom: attachment url is not an http(s) URL', { retryable: false });
-  }
+  const url = httpUrl(raw);
+  if (!url) throw new ChannelSendError('wecom: attachment url is not an http(s) URL', { retryable: false });
   return url;
 }
 
