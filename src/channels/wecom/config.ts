@@ -68,3 +68,8 @@ export const wecomConfigSchema = z.strictObject({
 
 export type WeComConfigInput = z.input<typeof wecomConfigSchema>;
 export type WeComConfig = z.output<typeof wecomConfigSchema>;
+
+/** 微信客服 calls use the kf secret when one is configured, else the app's. */
+export function kfSecretOf(config: WeComConfig): string {
+  return config.kf.secret ?? config.secret;
+}

@@ -18,7 +18,7 @@ import type {
   WebhookRequest,
 } from '../types.ts';
 import { WeComApi } from './api.ts';
-import { type WeComConfig, wecomConfigSchema } from './config.ts';
+import { kfSecretOf, type WeComConfig, wecomConfigSchema } from './config.ts';
 import { type KfSyncDeps, type KfSyncResult, syncKfMessages } from './kf-sync.ts';
 import { KfSyncTrigger } from './kf-trigger.ts';
 import { WeComMedia } from './media.ts';
@@ -153,7 +153,7 @@ export class WeComAdapter implements ChannelAdapter {
       keyPrefix: this.#keyPrefix,
       corpId: this.config.corpId,
       channelId: this.id,
-      secret: this.config.kf.secret ?? this.config.secret,
+      secret: kfSecretOf(this.config),
       pageSize: this.config.kf.pageSize,
       logger: this.#deps.logger,
       signal,

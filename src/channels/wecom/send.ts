@@ -21,7 +21,7 @@ import { type RateWindow, reserveRate } from '../shared/rate-limit.ts';
 import { splitUtf8 } from '../shared/split-text.ts';
 import type { SendContext, SendResult } from '../types.ts';
 import type { WeComApi, WeComResult } from './api.ts';
-import type { WeComConfig } from './config.ts';
+import { kfSecretOf, type WeComConfig } from './config.ts';
 import type { ResolvedMedia, WeComMedia } from './media.ts';
 
 /** Documented maximum of text/markdown `content`, in bytes. */
@@ -147,9 +147,8 @@ function partsOf(msg: OutboundMessage, target: Target, media: ResolvedMedia[]): 
   return parts;
 }
 
-/** 微信客服 calls may use their own secret; app calls use the app secret. */
 function secretOf(target: Target, config: WeComConfig): string {
-  return target.mode === 'kf' ? (config.kf.secret ?? config.secret) : config.secret;
+  return target.mode === 'kf' ? kfSecretOf(config) : config.secret;
 }
 
 /** Wait briefly for a rate-limit slot, or hand the message back to the queue with a delay. */
