@@ -87,18 +87,19 @@ logged AS (
 )
 SELECT ${CONVERSATION_COLUMNS} FROM updated`;
 
-// Per listed conversation: the visitor's newest message (the preview) and the newest message
-// either way (activity), both through the (conversation_id, seq) index.
+// Per listed conversation: the visitor's newest message (the preview; `[image]`, `[file]` … when it
+// has no text) and the newest message either way (activity), both through the (conversation_id,
+// seq) index.
 const LIST_CONVERSATIONS = (where: string, order: string, limitParamIndex: number) => `
 SELECT ${prefixed('c')},
-  v.text AS last_text, v.author AS last_author, v.created_at AS last_at,
+  coalesce(nullif(v.text, ''), '[' || v.kind || ']') AS last_text, v.author AS last_author, v.created_at AS last_at,
   greatest(c.updated_at, coalesce(m.created_at, c.updated_at)) AS last_activity_at
 FROM conversations c
 LEFT JOIN LATERAL (
   SELECT created_at FROM messages WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
 ) m ON true
 LEFT JOIN LATERAL (
-  SELECT text, author, created_at FROM messages WHERE conversation_id = c.id AND direction = 'in' ORDER BY seq DESC LIMIT 1
+  SELECT text, kind, author, created_at FROM messages WHERE conversation_id = c.id AND direction = 'in' ORDER BY seq DESC LIMIT 1
 ) v ON true
 ${where}
 ORDER BY ${order}

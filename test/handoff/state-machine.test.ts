@@ -12,6 +12,7 @@ import type { AgentIdentity } from '../../src/agents/agent-auth.ts';
 import type { EventBus } from '../../src/events/event-bus.ts';
 import { HandoffService } from '../../src/handoff/handoff-service.ts';
 import { sweepIdle } from '../../src/handoff/idle-sweeper.ts';
+import { toInboundMessage } from '../../src/messages.ts';
 import { createPgExecutor } from '../../src/store/pg-executor.ts';
 import { createPgliteExecutor } from '../../src/store/pglite-executor.ts';
 import { SqlStore } from '../../src/store/sql-store.ts';
@@ -157,6 +158,25 @@ describe.each(['pg', 'pglite'] as const)('hand-off state machine (%s)', (driver)
     await expect(service.claim(id, agent('ann'))).rejects.toMatchObject({ status: 409 });
     const other = await conversation('queued');
     expect(await service.close(other, agent('ben'))).toMatchObject({ state: 'closed' });
+  });
+
+  it('the console preview of a message without text names its kind', async () => {
+    const id = await conversation('queued');
+    const chat = id.split(':').pop()!;
+    const image = toInboundMessage({
+      channel: 'test',
+      channelId: 'x',
+      platformMessageId: `${chat}-img`,
+      platformChatId: chat,
+      sender: { id: 'buyer' },
+      kind: 'image',
+      attachments: [{ mediaId: 'MEDIA-1' }],
+      replyTo: {},
+    });
+    expect(image.conversationId).toBe(id);
+    await store.recordInbound(image);
+    const [listed] = (await store.listConversations({ states: ['queued'] })).filter((c) => c.id === id);
+    expect(listed?.lastMessage?.text).toBe('[image]');
   });
 
   it('an idle agent conversation returns to the bot once; an active one stays', async () => {
