@@ -105,6 +105,10 @@ export interface SqlStoreOptions {
 }
 
 /**
+ * The whole store: conversations, messages and runs here; hand-off moves and lists, agents and
+ * their sessions, and deliveries in the classes it extends (sql-handoff.ts → sql-agents.ts →
+ * sql-deliveries.ts), one file per group of tables.
+ *
  * Beyond the contract in types.ts: `updateConversationMeta` and `updateDelivery` throw a
  * `NotFoundError` for an unknown id, since a lost update is a bug worth surfacing.
  */
