@@ -7,8 +7,8 @@
  * `chat.failed` event, a stream cut before `chat.completed`, a server that never finishes.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 
 /** The official sample's values (test-vectors.json `coze.chat_v3_stream_official`). */
 const IDS = { conversation: '7381473525342978089', bot: '7379462189365198898', chat: '7382159487131697202' };
@@ -106,24 +106,18 @@ export class FakeCoze {
   readonly conversations = new Set<string>();
   behaviour: CozeBehaviour = {};
   baseURL = '';
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
 
   constructor(readonly token: string) {}
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500).end(String(err));
-      });
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.baseURL = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.baseURL = this.#local.origin;
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

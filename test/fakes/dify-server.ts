@@ -7,8 +7,8 @@
  * error status, a body that is not JSON, a body of the wrong shape.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 
 /** A request body as the hub sends it (fields loosely typed: the fake checks them itself). */
 export interface DifyBody {
@@ -47,24 +47,18 @@ export class FakeDify {
   answer = 'Dify says: {query}';
   baseURL = '';
   readonly conversations = new Set<string>();
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
 
   constructor(readonly apiKeys: readonly string[]) {}
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500).end(String(err));
-      });
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.baseURL = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.baseURL = `${this.#local.origin}/v1`;
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   callsTo(path: string): DifyCall[] {

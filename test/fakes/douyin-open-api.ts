@@ -7,8 +7,8 @@
  * Plus `signDouyinEvent`, which signs a webhook body the way Douyin does (sha1(secret + body)).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 
 export interface DouyinSendRecord {
   openId: string | null;
@@ -29,7 +29,7 @@ export class FakeDouyinOpenApi {
   readonly expiredRefreshTokens = new Set<string>();
   #tokens = new Set<string>();
   #failSend: { status: number; body: unknown }[] = [];
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
 
   constructor(opts: { clientKey: string; clientSecret: string }) {
     this.#clientKey = opts.clientKey;
@@ -37,17 +37,13 @@ export class FakeDouyinOpenApi {
   }
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => res.writeHead(500).end(String(err)));
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.baseUrl = this.#local.origin;
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   /** Every token issued so far stops working (as after expiry or revocation). */

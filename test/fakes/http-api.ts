@@ -2,8 +2,8 @@
  * A small JSON API on 127.0.0.1 for the `http` step: routes answer scripted JSON (or raw text),
  * after an optional delay; every request is recorded, including whether the client gave up.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 
 export interface HttpRoute {
   status?: number;
@@ -26,7 +26,7 @@ export class FakeHttpApi {
   readonly calls: HttpCall[] = [];
   readonly routes = new Map<string, HttpRoute>();
   url = '';
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
 
   /** `route('GET /orders/1', { json: {...} })`. */
   route(key: string, route: HttpRoute): this {
@@ -35,19 +35,13 @@ export class FakeHttpApi {
   }
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500).end(String(err));
-      });
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.url = this.#local.origin;
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,8 +8,8 @@
  * @see https://platform.openai.com/docs/api-reference/embeddings/create
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 
 export interface ChatCall {
   body: {
@@ -39,22 +39,16 @@ export class FakeOpenAI {
   /** The answer, or a function of the request. */
   reply: string | ((call: ChatCall) => string) = 'Hello from the fake model.';
   baseURL = '';
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500).end(String(err));
-      });
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.baseURL = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.baseURL = `${this.#local.origin}/v1`;
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

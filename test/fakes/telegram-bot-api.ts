@@ -7,8 +7,8 @@
  * forgotten for good, the rest are returned again until confirmed that way; an empty queue is held
  * open for `timeout` seconds; while a webhook is set it answers 409. Failures can be scripted per method.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 
 export interface BotApiCall {
   method: string;
@@ -30,7 +30,7 @@ export class FakeBotApi {
   apiRoot = '';
   readonly #token: string;
   readonly #username: string;
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
   #updates: Record<string, unknown>[] = [];
   #waiters: (() => void)[] = [];
   #failures = new Map<string, ScriptedFailure[]>();
@@ -42,18 +42,14 @@ export class FakeBotApi {
   }
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => res.writeHead(500).end(String(err)));
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.apiRoot = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.apiRoot = this.#local.origin;
     return this;
   }
 
   async close(): Promise<void> {
     for (const w of this.#waiters.splice(0)) w();
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   /** Queue an update for getUpdates (wakes a held long poll). */

@@ -6,8 +6,8 @@
  * modes the adapter must survive (token expiry mid-stream, paging, transient errors).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocally } from './local-server.ts';
 import { parseMultipart } from './multipart.ts';
 
 export interface RecordedRequest {
@@ -73,7 +73,7 @@ export class FakeWeComApi {
   /** Users message/send reports in `invaliduser`. */
   readonly invalidUsers = new Set<string>();
   gettokenCalls = 0;
-  #server: Server | undefined;
+  #local: LocalServer | undefined;
   #tokens = new Map<string, { secret: string; expiresAt: number; revoked: boolean }>();
   #expireNext = 0;
   #failSync: number[] = [];
@@ -88,19 +88,13 @@ export class FakeWeComApi {
   }
 
   async start(): Promise<this> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req, res).catch((err: unknown) => {
-        res.writeHead(500).end(String(err));
-      });
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#local = await listenLocally((req, res) => this.#handle(req, res));
+    this.baseUrl = this.#local.origin;
     return this;
   }
 
   async close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    await this.#local?.close();
   }
 
   /** The next `n` API calls with an otherwise valid token get 42001 and the token is revoked. */
